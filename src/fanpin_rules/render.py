@@ -1,0 +1,229 @@
+"""Rendering of diagnostics and decisions for people (kept apart from the data).
+
+>>> from fanpin_rules.source import Span
+>>> d = Diagnostic("F201", "error", "未知名称「人均收入」", "unknown name",
+...                Span("a.policy", 1, 9, 1, 13), "是不是「人均纯收入」?", "did you mean?")
+>>> print(render_diagnostic(d, {"a.policy": "let a = 人均收入 + 1"}))
+a.policy:1:9: 错误 F201: 未知名称「人均收入」
+  1 | let a = 人均收入 + 1
+    |         ^^^^^^^^
+    = 提示: 是不是「人均纯收入」?
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fanpin_rules.errors import Diagnostic, HouseholdInputError
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+SEVERITY_EN = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _line_of(path: str, lineno: int, sources: Mapping[str, str] | None) -> str | None:
+    text = None
+    if sources is not None and path in sources:
+        text = sources[path]
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return None
+    lines = text.splitlines()
+    if 1 <= lineno <= len(lines):
+        return lines[lineno - 1]
+    if lineno == len(lines) + 1:
+        return ""
+    return None
+
+
+def render_diagnostic(
+    d: Diagnostic, sources: Mapping[str, str] | None = None, lang: str = "zh"
+) -> str:
+    """``file:line:col: severity code: message``, the line, a caret, the hint."""
+    sev = (SEVERITY_EN if lang == "en" else SEVERITY_ZH).get(d.severity, d.severity)
+    where = d.span.where() if d.span is not None and d.span.line > 0 else "<policy>"
+    out = [f"{where}: {sev} {d.code}: {d.message(lang)}"]
+    if d.span is not None and d.span.line > 0:
+        line = _line_of(d.span.path, d.span.line, sources)
+        if line is not None:
+            num = str(d.span.line)
+            pad = " " * len(num)
+            line = line.replace("\t", "    ")
+            start = max(0, d.span.col - 1)
+            if d.span.end_line == d.span.line:
+                end = max(start + 1, d.span.end_col - 1)
+            else:
+                end = max(start + 1, len(line))
+            prefix_w = display_width(line[:start])
+            caret_w = max(1, display_width(line[start:end]))
+            out.append(f"  {num} | {line}")
+            out.append(f"  {pad} | {' ' * prefix_w}{'^' * caret_w}")
+    hint = d.hint(lang)
+    if hint:
+        label = "hint" if lang == "en" else "提示"
+        pad = " " * (len(str(d.span.line)) if d.span is not None and d.span.line > 0 else 1)
+        out.append(f"  {pad} = {label}: {hint}")
+    return "\n".join(out)
+
+
+def render_diagnostics(
+    diags: Iterable[Diagnostic], sources: Mapping[str, str] | None = None, lang: str = "zh"
+) -> str:
+    return "\n\n".join(render_diagnostic(d, sources, lang) for d in diags)
+
+
+def render_input_error(err: HouseholdInputError, lang: str = "zh") -> str:
+    """A rejected record: where it came from, and one line per bad field."""
+    where = ""
+    if err.source is not None:
+        where = f"{err.source}:{err.row}" if err.row is not None else err.source
+    who = err.household_id or ("?" if lang == "en" else "未知户编号")
+    head = (
+        f"{where}: rejected household {who}" if lang == "en" else f"{where}: 户 {who} 的记录被拒收"
+    )
+    lines = [head.lstrip(": ")]
+    for issue in err.issues:
+        hint = issue.hint_en if lang == "en" else issue.hint_zh
+        field = issue.path or ("(record)" if lang == "en" else "(整条记录)")
+        line = f"  - {field}: {issue.reason(lang)}"
+        if hint:
+            line += f" ({hint})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+STATUS_ZH = {
+    "fired": "成立",
+    "not_fired": "不成立",
+    "undetermined": "待定",
+    "overridden": "被覆盖",
+    "shadowed": "被优先行取代",
+}
+TRUTH_ZH = {"true": "是", "false": "否", "unknown": "未知"}
+
+
+def render_result_text(result: Any, lang: str = "zh", only: str | None = None) -> str:
+    """A readable decision: conclusions, derived values, parameters, why-not.
+
+    ``result`` is a :class:`fanpin_rules.policy.Result` with a trace.
+    """
+    zh = lang != "en"
+    out: list[str] = []
+    p = result.policy
+    out.append(
+        (f"户 {result.household_id} — {p.name} {p.version or ''} (评估日期 {result.as_of})")
+        if zh
+        else f"household {result.household_id} — {p.name} {p.version or ''} (as of {result.as_of})"
+    )
+    out.append(("成立的结论: " if zh else "fired: ") + (", ".join(result.fired) or "—"))
+    if result.undetermined:
+        out.append("待定 (缺少输入): " if zh else "undetermined (missing inputs): ")
+        for rid, miss in result.undetermined.items():
+            out.append(f"  {rid}: {', '.join(miss)}")
+    if result.params:
+        out.append("参数:" if zh else "parameters:")
+        for prm in result.params:
+            label = f" ({prm.label})" if prm.label else ""
+            unit = f" {prm.unit}" if prm.unit else ""
+            eff = (
+                (f", {prm.effective} 起生效" if zh else f", effective {prm.effective}")
+                if prm.effective
+                else ""
+            )
+            src = (
+                f", 来源: {prm.source}"
+                if zh and prm.source
+                else (f", source: {prm.source}" if prm.source else "")
+            )
+            out.append(f"  {prm.name}{label} = {show_value(prm.value, zh)}{unit}{eff}{src}")
+    tr = result.trace
+    if tr is None:
+        return "\n".join(out)
+    out.append("计算值:" if zh else "values:")
+    for v in tr.values:
+        label = f" ({v.label})" if v.label else ""
+        shown = (
+            ("未知" if zh else "unknown")
+            if v.value is None and v.missing
+            else show_value(v.value, zh)
+        )
+        out.append(
+            f"  {v.name}{label} = {v.computed} = {shown}"
+            if v.computed != v.formula
+            else f"  {v.name}{label} = {shown}"
+        )
+    out.append("结论:" if zh else "conclusions:")
+    for c in tr.conclusions:
+        if only is not None and c.rule_id != only:
+            continue
+        status = STATUS_ZH[c.status] if zh else c.status
+        where = f" [{c.table}]" if c.table else ""
+        cite = f" 〔{c.cite}〕" if c.cite else ""
+        out.append(
+            f"  {c.rule_id}{where} {status}{cite}"
+            + (f" — {c.message}" if c.message and c.status == "fired" else "")
+        )
+        if c.overridden_by:
+            out.append(
+                f"      被 {c.overridden_by} 覆盖"
+                if zh
+                else f"      overridden by {c.overridden_by}"
+            )
+        if c.shadowed_by:
+            out.append(
+                f"      命中但 {c.shadowed_by} 优先"
+                if zh
+                else f"      matched, but {c.shadowed_by} took precedence"
+            )
+        if c.status in ("fired",) and only is None:
+            continue
+        for cond in c.conditions:
+            mark = {"true": "✓", "false": "✗", "unknown": "?"}[cond.truth]
+            out.append(f"      {mark} {cond.text}")
+            for cmp in cond.comparisons:
+                out.append("          " + _comparison_text(cmp, zh))
+            if cond.missing:
+                out.append(
+                    ("          缺少: " if zh else "          missing: ") + ", ".join(cond.missing)
+                )
+            if cond.truth == "false" and c.status == "not_fired" and only is None:
+                break
+    return "\n".join(out)
+
+
+def show_value(v: Any, zh: bool = True) -> str:
+    """A JSON-ready value as a person reads it."""
+    if v is None:
+        return "缺失" if zh else "missing"
+    if isinstance(v, bool):
+        return ("是" if v else "否") if zh else ("true" if v else "false")
+    if isinstance(v, list):
+        return "{" + ", ".join(show_value(x, zh) for x in v) + "}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show_value(x, zh)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def _side(text: str, value: Any, zh: bool) -> str:
+    shown = show_value(value, zh)
+    if text.strip('"') == shown or text == shown:
+        return shown
+    return f"{text} ({shown})"
+
+
+def _comparison_text(c: Any, zh: bool) -> str:
+    base = f"{_side(c.left, c.left_value, zh)} {c.op} {_side(c.right, c.right_value, zh)}"
+    tv = TRUTH_ZH[c.truth] if zh else c.truth
+    gap = ""
+    if c.gap is not None and c.truth == "false":
+        gap = f", 差 {c.gap.lstrip('-')}" if zh else f", off by {c.gap.lstrip('-')}"
+    return f"{base} → {tv}{gap}"

@@ -1,0 +1,166 @@
+"""Runtime values: three-valued logic, absent inputs, records, JSON rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+
+from fanpin_rules import ast
+from fanpin_rules.types import T
+
+__all__ = ["ABSENT", "RecordValue", "Unknown", "and3", "not3", "or3", "to_json_value", "truth"]
+
+CENT = Decimal("0.01")
+
+
+@attrs.frozen
+class Unknown:
+    """The value of a condition or quantity that depends on a missing required input."""
+
+    missing: frozenset[str]
+
+    def __or__(self, other: Unknown) -> Unknown:
+        return Unknown(self.missing | other.missing)
+
+
+class _Absent:
+    """An optional input that was not given and has no default (SPEC §8)."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __reduce__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+Truth = bool | Unknown
+
+
+def truth(v: object) -> Truth:
+    """A value used as a condition: absent counts as false."""
+    if isinstance(v, Unknown):
+        return v
+    if v is ABSENT or v is None:
+        return False
+    return bool(v)
+
+
+def unknown_of(*values: object) -> Unknown | None:
+    missing: frozenset[str] = frozenset()
+    found = False
+    for v in values:
+        if isinstance(v, Unknown):
+            missing |= v.missing
+            found = True
+    return Unknown(missing) if found else None
+
+
+def and3(values: Iterable[Truth]) -> Truth:
+    """Kleene conjunction: false wins, then unknown."""
+    unknown: Unknown | None = None
+    for v in values:
+        if v is False:
+            return False
+        if isinstance(v, Unknown):
+            unknown = v if unknown is None else unknown | v
+    return unknown if unknown is not None else True
+
+
+def or3(values: Iterable[Truth]) -> Truth:
+    """Kleene disjunction: true wins, then unknown."""
+    unknown: Unknown | None = None
+    for v in values:
+        if v is True:
+            return True
+        if isinstance(v, Unknown):
+            unknown = v if unknown is None else unknown | v
+    return unknown if unknown is not None else False
+
+
+def not3(v: Truth) -> Truth:
+    return v if isinstance(v, Unknown) else not v
+
+
+class RecordValue:
+    """A validated input record seen through its declaration (fields by key or label)."""
+
+    __slots__ = ("_lists", "data", "decl", "fields", "path")
+
+    def __init__(
+        self,
+        decl: ast.RecordDecl,
+        data: Mapping[str, Any],
+        path: str,
+        fields: Mapping[str, ast.Field],
+    ) -> None:
+        self.decl = decl
+        self.data = data
+        self.path = path
+        self.fields = fields
+        self._lists: dict[str, Any] = {}
+
+    def field_path(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, f: ast.Field, wrap: Any) -> Any:
+        """The field's value; Unknown when a required field is missing, else ABSENT."""
+        if f.key in self.data:
+            value = self.data[f.key]
+            if f.key in self._lists:
+                return self._lists[f.key]
+            wrapped = wrap(self, f, value)
+            if wrapped is not value:
+                self._lists[f.key] = wrapped
+            return wrapped
+        if f.required:
+            return Unknown(frozenset([self.field_path(f.key)]))
+        return ABSENT
+
+
+def round_half_up(value: Decimal | int, places: int) -> Decimal:
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def to_json_value(v: object, t: T | None = None) -> Any:
+    """Render a runtime value for the result JSON (money as 2-decimal strings)."""
+    if isinstance(v, Unknown) or v is ABSENT or v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, Decimal):
+        if t is not None and t.kind == "money":
+            return f"{round_half_up(v, 2):.2f}"
+        if v == v.to_integral_value() and t is not None and t.kind == "int":
+            return int(v)
+        text = format(v.normalize(), "f") if v != 0 else "0"
+        return text
+    if isinstance(v, int):
+        return v
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return v
+    if isinstance(v, frozenset):
+        elem = t.elem if t is not None else None
+        return sorted((to_json_value(x, elem) for x in v), key=lambda x: (str(type(x)), x))
+    if isinstance(v, tuple | list):
+        elem = t.elem if t is not None else None
+        return [to_json_value(x, elem) for x in v]
+    if isinstance(v, RecordValue):
+        return {k: to_json_value(x) for k, x in v.data.items()}
+    if isinstance(v, dict):
+        return {k: to_json_value(x) for k, x in v.items()}
+    return str(v)
