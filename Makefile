@@ -22,8 +22,8 @@ demo: $(STAMP)
 	$(BIN)/fanpin explain --policy ewenki_2024q2 examples/households/01-脱贫户收入略低于基准.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check $(wildcard src tests examples benchmarks)
+	$(BIN)/ruff format --check $(wildcard src tests examples benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

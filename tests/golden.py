@@ -19,8 +19,7 @@ def split(path: Path) -> tuple[str, str | None]:
         if line.rstrip("\n") == MARKER:
             body = "".join(lines[:i])
             expected = "".join(
-                ln[2:] if ln.startswith("# ") else ln.lstrip("#")
-                for ln in lines[i + 1 :]
+                ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines[i + 1 :]
             )
             return body, expected.rstrip("\n") + "\n"
     return text, None

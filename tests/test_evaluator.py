@@ -70,7 +70,10 @@ def test_rounding_half_up(tmp_path: Path) -> None:
 
 
 def test_missing_required_is_undetermined(tmp_path: Path) -> None:
-    p = make(tmp_path, 'rule A-1 when pcni <= L then "低"\nrule A-2 when not 脱贫户 and pcni <= L then "x"')
+    p = make(
+        tmp_path,
+        'rule A-1 when pcni <= L then "低"\nrule A-2 when not 脱贫户 and pcni <= L then "x"',
+    )
     r = p.evaluate(hh(income=None))
     assert r.undetermined["A-1"] == ("income",)
     assert r.values["pcni"] is None
@@ -120,14 +123,19 @@ def test_member_required_missing(tmp_path: Path) -> None:
 def test_aggregations(tmp_path: Path) -> None:
     p = make(
         tmp_path,
-        'let n = count(members where willing)\n'
-        'let oldest = max(members: age)\n'
+        "let n = count(members where willing)\n"
+        "let oldest = max(members: age)\n"
         'let all_able = all(members: skill = "普通劳动力")\n'
-        'let total = sum(members: age)\n'
-        'let nobody = min(members where age > 200: age)\n',
+        "let total = sum(members: age)\n"
+        "let nobody = min(members where age > 200: age)\n",
     )
     r = p.evaluate(
-        hh(members=[{"age": 40, "skill": "普通劳动力", "willing": True}, {"age": 7, "skill": "无劳动力"}])
+        hh(
+            members=[
+                {"age": 40, "skill": "普通劳动力", "willing": True},
+                {"age": 7, "skill": "无劳动力"},
+            ]
+        )
     )
     assert r.values["n"] == 1
     assert r.values["oldest"] == 40
@@ -165,7 +173,12 @@ table 类别 hit {hit} {{
 def test_first_hit(tmp_path: Path) -> None:
     p = make(tmp_path, TABLE.format(hit="first"))
     r = p.evaluate(
-        hh(members=[{"age": 1, "skill": "普通劳动力", "willing": True}, {"age": 1, "skill": "弱劳动力"}])
+        hh(
+            members=[
+                {"age": 1, "skill": "普通劳动力", "willing": True},
+                {"age": 1, "skill": "弱劳动力"},
+            ]
+        )
     )
     assert r.fired == ("LC-1",)
     assert r.values["类别"] == "高"

@@ -16,8 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -37,11 +47,11 @@ def test_installed_wheel_loads_grammar_and_shipped_policy(wheel: Path, tmp_path:
     zipfile.ZipFile(wheel).extractall(target)
     code = (
         "import fanpin_rules, fanpin_rules.parser as p, pathlib;"
-        "assert pathlib.Path(fanpin_rules.__file__).is_relative_to(pathlib.Path(r'%s'));"
+        f"assert pathlib.Path(fanpin_rules.__file__).is_relative_to(pathlib.Path(r'{target}'));"
         "assert 'policy_header' in p.grammar_text();"
         "pol = fanpin_rules.load_policy('ewenki_2024q2');"
         "print(pol.name, len(pol.rule_ids))"
-    ) % target
+    )
     # run from an empty folder with only the unpacked wheel first on the path, so the
     # source checkout cannot be what is found
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}

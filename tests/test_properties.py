@@ -69,7 +69,7 @@ def _relayout(text: str, choices: list[int]) -> str:
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=30))
 def test_layout_and_comments_never_change_the_tree(choices: list[int]) -> None:
     text = TOUR.read_text("utf-8")
-    assert parse(_relayout(text, choices)) .items == parse(text).items
+    assert parse(_relayout(text, choices)).items == parse(text).items
 
 
 HOUSEHOLD = st.fixed_dictionaries(
@@ -84,13 +84,18 @@ HOUSEHOLD = st.fixed_dictionaries(
             max_size=4,
         ),
     },
-    optional={"since": st.dates().map(str), "risks": st.lists(st.sampled_from(["因病", "因学", "其他"]), max_size=3)},
+    optional={
+        "since": st.dates().map(str),
+        "risks": st.lists(st.sampled_from(["因病", "因学", "其他"]), max_size=3),
+    },
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(HOUSEHOLD, st.lists(st.integers(0, 5), min_size=1, max_size=10))
-def test_evaluation_is_deterministic_and_layout_free(hh: dict[str, Any], choices: list[int]) -> None:
+def test_evaluation_is_deterministic_and_layout_free(
+    hh: dict[str, Any], choices: list[int]
+) -> None:
     policy = load_policy(TOUR)
     first = json.dumps(policy.evaluate(hh).to_json(), sort_keys=True, ensure_ascii=False)
     again = json.dumps(policy.evaluate(hh).to_json(), sort_keys=True, ensure_ascii=False)
