@@ -53,7 +53,9 @@ def render_case(path: Path) -> str:
     parts = []
     for lang in ("zh", "en"):
         text = render_diagnostics(diags, sources, lang)
-        parts.append(text.replace(str(path.with_name(tmp_name)), rel))
+        text = text.replace(str(path.with_name(tmp_name)), rel)
+        # other files (includes) are shown relative to the repository too
+        parts.append(text.replace(str(CASES.parent.parent) + "/", ""))
     return "\n\n".join(parts) if diags else "(no diagnostics)"
 
 
