@@ -1,0 +1,109 @@
+"""The public API: loading by name, several policies at once, threads, pickling."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fanpin_rules
+from fanpin_rules import (
+    HouseholdInputError,
+    PolicyCheckError,
+    PolicyLoadError,
+    PolicySyntaxError,
+    evaluate_all,
+    load_policy,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TOUR = ROOT / "examples" / "language_tour.policy"
+HOUSEHOLDS = ROOT / "examples" / "households.jsonl"
+
+
+def _households(n: int) -> list[dict[str, Any]]:
+    with HOUSEHOLDS.open(encoding="utf-8") as f:
+        return [json.loads(next(f)) for _ in range(n)]
+
+
+def test_shipped_policy_by_name() -> None:
+    assert "ewenki_2024q2" in fanpin_rules.shipped_policies()
+    policy = load_policy("ewenki_2024q2")
+    assert policy.version is not None and policy.content_hash.startswith("sha256:")
+    assert "ID-1" in policy.rule_ids and "EL" in policy.rule_ids
+
+
+def test_unknown_policy_name_suggests() -> None:
+    with pytest.raises(PolicyLoadError, match="ewenki_2024q2"):
+        load_policy("ewenki_2024")
+
+
+def test_errors_share_one_root_and_pickle(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.policy"
+    bad.write_text('rule A-1 when x "m"', "utf-8")
+    with pytest.raises(fanpin_rules.FanpinError) as info:
+        load_policy(bad)
+    assert isinstance(info.value, PolicySyntaxError)
+    again = pickle.loads(pickle.dumps(info.value))
+    assert again.diagnostics == info.value.diagnostics
+
+    bad.write_text('policy "p" { as_of 2024-06-05 }\nlet a = 未知 + 1', "utf-8")
+    with pytest.raises(PolicyCheckError) as info2:
+        load_policy(bad)
+    assert pickle.loads(pickle.dumps(info2.value)).diagnostics == info2.value.diagnostics
+
+    policy = load_policy(TOUR)
+    with pytest.raises(HouseholdInputError) as info3:
+        policy.evaluate({"household_id": "X", "size": 0, "income": 1, "members": []})
+    err = pickle.loads(pickle.dumps(info3.value))
+    assert [i.path for i in err.issues] == [i.path for i in info3.value.issues]
+
+
+def test_results_are_frozen_json_and_pickle() -> None:
+    policy = load_policy("ewenki_2024q2")
+    result = policy.evaluate(_households(1)[0])
+    text = json.dumps(result.to_json(), ensure_ascii=False)
+    assert json.loads(text)["household_id"] == result.household_id
+    assert pickle.loads(pickle.dumps(result)).to_json() == result.to_json()
+    with pytest.raises(AttributeError):
+        result.fired = ()  # type: ignore[misc]
+
+
+def test_threads_give_the_same_results_as_one_by_one() -> None:
+    policy = load_policy("ewenki_2024q2")
+    households = _households(60)
+    expected = [policy.evaluate(h).to_json() for h in households]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda h: policy.evaluate(h).to_json(), households))
+    assert got == expected
+
+
+def test_several_policies_over_one_household() -> None:
+    """SPEC §4 衔接并轨: one record, separate policies, separate results."""
+    shipped = load_policy("ewenki_2024q2")
+    yunnan_like = load_policy("ewenki_2024q2")
+    hh = _households(3)[2]
+    results = evaluate_all([shipped], hh)
+    assert set(results) == {shipped.name}
+    assert results[shipped.name].to_json() == shipped.evaluate(hh).to_json()
+    both = evaluate_all(
+        [shipped, yunnan_like], hh, params={yunnan_like.name: {"监测收入基准": "8700"}}
+    )
+    assert both[shipped.name].params  # separate results by policy name
+
+
+def test_param_override_reports_value_and_source() -> None:
+    policy = load_policy("ewenki_2024q2")
+    hh = _households(1)[0]
+    result = policy.evaluate(
+        hh, params={"监测收入基准": {"value": "8700", "source": "云南省 2024 年监测范围"}}
+    )
+    line = next(p for p in result.params if p.name == "监测收入基准")
+    assert line.value == "8700.00" and line.overridden
+    assert line.source == "云南省 2024 年监测范围"
+    plain = next(p for p in policy.evaluate(hh).params if p.name == "监测收入基准")
+    assert plain.value == "8300.00" and not plain.overridden and plain.effective == "2024-01-01"
