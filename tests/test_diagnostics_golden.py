@@ -66,11 +66,13 @@ def test_golden(path: Path, update_goldens: bool) -> None:
 
 def test_every_code_has_a_case() -> None:
     """The file name of a case starts with the code it demonstrates (F201_unknown_name)."""
-    from fanpin_rules.syntax_errors import SYNTAX_ERRORS
+    from fanpin_rules.syntax_errors import LEXICAL, SYNTAX_ERRORS, SYNTAX_VARIANTS
 
     codes = {p.stem.split("_")[0] for p in FILES}
     for label in SYNTAX_ERRORS:
         assert label.code in codes, f"no golden case for {label.code}"
+    for v in (*SYNTAX_VARIANTS.values(), *LEXICAL.values()):
+        assert v.code in codes, f"no golden case for {v.code}"
     documented = (Path(__file__).resolve().parents[1] / "docs" / "errors.md").read_text("utf-8")
     for code in codes:
         assert f"## {code}" in documented, f"{code} is not in docs/errors.md"
@@ -78,3 +80,31 @@ def test_every_code_has_a_case() -> None:
 
 def test_marker_constant() -> None:
     assert MARKER == "# expected"
+
+
+def _syntax_examples() -> list[tuple[str, str]]:
+    from fanpin_rules.syntax_errors import SYNTAX_ERRORS, SYNTAX_VARIANTS
+
+    found = [(label.code, text) for label in SYNTAX_ERRORS for text in label.examples]
+    found += [(v.code, text) for v in SYNTAX_VARIANTS.values() for text in v.examples]
+    return found
+
+
+@pytest.mark.parametrize(("code", "text"), _syntax_examples())
+def test_syntax_example_names_its_code(code: str, text: str) -> None:
+    """Every example snippet of a syntax error is reported with its own code."""
+    from fanpin_rules.parser import parse
+
+    with pytest.raises(PolicySyntaxError) as info:
+        parse(text)
+    assert info.value.diagnostics[0].code == code
+
+
+def test_every_terminal_has_a_name() -> None:
+    """Hints never show internal token names such as add_op or lbrace."""
+    from fanpin_rules.parser import _lark
+    from fanpin_rules.syntax_errors import TERMINAL_NAMES_EN, TERMINAL_NAMES_ZH
+
+    names = {t.name for t in _lark().terminals} - set(_lark().ignore_tokens) | {"$END"}
+    assert names - set(TERMINAL_NAMES_ZH) == set()
+    assert names - set(TERMINAL_NAMES_EN) == set()
