@@ -52,7 +52,7 @@ def _load_for_check(path: str) -> tuple[list[Diagnostic], dict[str, str]]:
         return list(exc.diagnostics), {}
     model, prior = build_model(modules)
     try:
-        checked = run_checks(model, prior)
+        checked = run_checks(model, prior, texts=texts)
     except PolicyCheckError as exc:
         return list(exc.diagnostics), texts
     return list(checked.diagnostics), texts

@@ -12,8 +12,11 @@ F201 unknown name '人均收入'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
+from fanpin_rules.analysis.acknowledge import acknowledge, read_sources
 from fanpin_rules.check.context import CheckContext, CheckPass
 from fanpin_rules.check.declarations import check_declarations
 from fanpin_rules.check.examples import check_examples
@@ -44,12 +47,23 @@ class CheckResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def run_checks(model: PolicyModel, prior: list[Diagnostic] | None = None) -> CheckResult:
-    """Run every pass; raise PolicyCheckError once if any error was found."""
+def run_checks(
+    model: PolicyModel,
+    prior: list[Diagnostic] | None = None,
+    *,
+    texts: Mapping[str, str] | None = None,
+) -> CheckResult:
+    """Run every pass; raise PolicyCheckError once if any error was found.
+
+    ``texts`` (path -> text) holds the acknowledgement comments (``# 已确认 F510: 理由``);
+    without it they are read from the modules' files.
+    """
     ctx = CheckContext(model, diagnostics=list(prior or []))
     for check in PASSES:
         check(model, ctx)
-    diags = sorted(ctx.diagnostics, key=Diagnostic.sort_key)
+    if texts is None:
+        texts = read_sources(m.path for m in model.modules)
+    diags = sorted(acknowledge(ctx.diagnostics, texts), key=Diagnostic.sort_key)
     if any(d.severity == "error" for d in diags):
         raise PolicyCheckError(diags)
     return CheckResult(dict(ctx.types), dict(ctx.table_columns), tuple(diags))
