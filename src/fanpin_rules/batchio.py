@@ -401,11 +401,9 @@ def _cell(v: Any, kind: str, elem: str | None = None) -> Any:
     # text and enum
     if isinstance(v, bool):
         return v  # the schema says: must be text
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
+    if isinstance(v, int | float) and abs(v) < 1e15:
+        return str(int(v)) if float(v).is_integer() else repr(v)
+    if isinstance(v, int | float):  # Excel keeps 15 digits: a long ID typed as a number is lost
         raise _CellError(
             f"应填文字, 实际是数字 {v!r}",
             f"must be text; found the number {v!r}",
@@ -1162,8 +1160,12 @@ class _Sink:
     """Rows of one output table in one format."""
 
     def __init__(self, path: str, columns: Sequence[tuple[str, str]], arrow_schema: Any) -> None:
-        self.file = AtomicFile(path)
         self.format = file_format(path)
+        if self.format == "xlsx":
+            _openpyxl()
+        elif self.format == "parquet":
+            _pyarrow()
+        self.file = AtomicFile(path)
         self.columns = list(columns)  # (name, kind) of the flat columns
         self.arrow_schema = arrow_schema
         self._text: IO[str] | None = None
@@ -1194,7 +1196,7 @@ class _Sink:
 
     def write_flat(self, row: Mapping[str, Any]) -> None:
         if self._csv is not None:
-            self._csv.writerow([_csv_text(row.get(name)) for name, _ in self.columns])
+            self._csv.writerow([_csv_text(row.get(name), kind) for name, kind in self.columns])
         else:
             self._ws.append(
                 [_xlsx_cell(self._ws, row.get(name), kind) for name, kind in self.columns]
@@ -1239,9 +1241,11 @@ def _json_default(v: Any) -> Any:
     raise TypeError(f"not JSON: {type(v).__name__}")
 
 
-def _csv_text(v: Any) -> str:
+def _csv_text(v: Any, kind: str = "text") -> str:
     if v is None:
         return ""
+    if kind == "json":
+        return json.dumps(v, ensure_ascii=False, default=_json_default, separators=(",", ":"))
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list | tuple):
@@ -1263,7 +1267,7 @@ def _xlsx_cell(ws: Any, v: Any, kind: str) -> Any:
         return Decimal(v)
     if kind == "date" and isinstance(v, str):
         return dt.date.fromisoformat(v)
-    text = _csv_text(v) if not isinstance(v, str) else v
+    text = _csv_text(v, kind) if not isinstance(v, str) else v
     text = _ILLEGAL_XLSX.sub("\ufffd", text)
     if text.startswith("="):  # text, never a formula
         cell = _require("openpyxl.cell", "xlsx", "XLSX").WriteOnlyCell(ws, value=text)
@@ -1549,7 +1553,8 @@ def read_decisions(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         try:
             rows = wb.worksheets[0].iter_rows(values_only=True)
             header = next(rows, ())
-            return [dict(zip(header, r, strict=False)) for r in rows]
+            # read-only sheets drop trailing empty cells: pad each row to the header
+            return [dict(zip(header, (*r, *[None] * len(header)), strict=False)) for r in rows]
         finally:
             wb.close()
     _, pq = _pyarrow()
