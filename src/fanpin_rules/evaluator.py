@@ -8,27 +8,40 @@ the checker has already ruled out cycles.  Nothing here prints or keeps global s
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Mapping
-from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import Any
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DivisionByZero, InvalidOperation
+from typing import Any, cast
 
 import attrs
 
 from fanpin_rules import ast
 from fanpin_rules.check import CheckResult
 from fanpin_rules.check.declarations import HIT_POLICIES
-from fanpin_rules.check.typecheck import AGGREGATES, ELEMENT_NAMES, FUNCTION_ALIASES, PREDICATES
+from fanpin_rules.check.typecheck import (
+    AGGREGATES,
+    ELEMENT_NAMES,
+    FUNCTION_ALIASES,
+    PREDICATES,
+    type_of_ref,
+)
 from fanpin_rules.errors import EvaluationError
 from fanpin_rules.exprfmt import conjuncts, quote, to_text
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES, PolicyModel
+from fanpin_rules.source import Span
 from fanpin_rules.trace import (
+    Combinator,
     Comparison,
     ConclusionTrace,
     ConditionTrace,
+    ElementTrace,
     Observation,
     ParamUse,
     TableTrace,
+    Term,
+    TermKind,
     Trace,
     TruthValue,
     ValueTrace,
@@ -667,12 +680,33 @@ class Evaluation:
 
     # ------------------------------------------------------------ trace
     def trace(self) -> Trace:
-        conclusions = [self._conclusion_trace(r) for r in self.plan.conclusion_ids]
-        values = [self._value_trace(n) for n in self.plan.let_names]
-        tables = [self._table_trace(n) for n in self.plan.table_names]
+        """The decision as data: every conclusion with its conditions (broken down
+        where they decide the outcome), every derived value with its computation,
+        every table with the rows it matched, and the terms the texts use."""
+        root = _SpanPaths(self.plan)
+        self._memo: dict[int, tuple[ast.Expr, Any]] = {}
+        conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
+        values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
+        tables = tuple(self._table_trace(n, root) for n in self.plan.table_names)
         return Trace(
-            tuple(conclusions), tuple(values), tuple(tables), tuple(self.household.missing)
+            conclusions,
+            values,
+            tables,
+            tuple(self.household.missing),
+            self._terms(conclusions, values, tables),
         )
+
+    def _ev(self, e: ast.Expr, frames: tuple[Any, ...] = ()) -> Any:
+        """Evaluate at the top level, memoised per node while the trace is built (the
+        same condition is read by its parent, its comparisons and its parts)."""
+        if frames:
+            return self.eval(e, frames)
+        hit = self._memo.get(id(e))
+        if hit is not None and hit[0] is e:  # the node is kept alive, so its id is its own
+            return hit[1]
+        value = self.eval(e, ())
+        self._memo[id(e)] = (e, value)
+        return value
 
     def _status(self, rule_id: str) -> str:
         t = self.conclusion(rule_id)
@@ -684,13 +718,15 @@ class Evaluation:
             return "overridden"
         return "not_fired"
 
-    def _conclusion_trace(self, rule_id: str) -> ConclusionTrace:
+    def _conclusion_trace(self, rule_id: str, root: _SpanPaths) -> ConclusionTrace:
         status = self._status(rule_id)
         t = self.conclusion(rule_id)
         missing = tuple(sorted(t.missing)) if isinstance(t, Unknown) else ()
         if rule_id in self.plan.model.rules:
             rule = self.plan.model.rules[rule_id]
-            conds = tuple(self._condition(c, ()) for c in conjuncts(rule.when))
+            # break down the conditions that decide the rule's own (pre-override) truth
+            raw = _tv(self.rule_raw.get(rule_id, t))
+            conds = tuple(self._condition(c, root, 0, (raw, "and")) for c in conjuncts(rule.when))
             return ConclusionTrace(
                 rule_id,
                 "rule",
@@ -702,7 +738,7 @@ class Evaluation:
                 conds,
                 missing,
                 overridden_by=self.overridden_by.get(rule_id),
-                span=rule.span,
+                span=_rel_span(rule.span, root),
             )
         info = self.plan.rows[rule_id]
         outcome = self.table(info.table.name)
@@ -714,14 +750,26 @@ class Evaluation:
             if isinstance(cell, ast.CellAny):
                 continue
             ct = self.cell(cell, v)
+            tv = _tv(ct)
+            parts: tuple[ConditionTrace, ...] = ()
+            if tv != "true" and self._decompose(inp)[1] is not None:
+                # why the column (a yes/no derived value) has the value that fails the cell
+                parts = (self._condition(inp, root, 1, None),)
+            column = self.plan.text(inp)
+            test = _cell_text(cell)
             conds_list.append(
                 ConditionTrace(
-                    f"{self.plan.text(inp)} : {_cell_text(cell)}",
-                    _tv(ct),
+                    f"{column} : {test}",
+                    tv,
                     tuple(sorted(ct.missing)) if isinstance(ct, Unknown) else (),
                     self._cell_comparisons(inp, cell, v),
                     (),
-                    cell.span,
+                    _rel_span(cell.span, root),
+                    parts,
+                    None,
+                    None,
+                    column,
+                    test,
                 )
             )
         return ConclusionTrace(
@@ -738,7 +786,7 @@ class Evaluation:
             hit_policy=self.plan.hit[info.table.name],
             overridden_by=self.overridden_by.get(rule_id),
             shadowed_by=outcome.shadowed_by.get(info.index),
-            span=info.row.span,
+            span=_rel_span(info.row.span, root),
         )
 
     def _cell_comparisons(self, inp: ast.Expr, cell: ast.Cell, v: Any) -> tuple[Comparison, ...]:
@@ -746,29 +794,104 @@ class Evaluation:
             return ()
         out = []
         left = self.plan.text(inp)
+        kind = self._kind(inp)
         for test in cell.tests:
             if isinstance(test, ast.TestCompare):
-                rv = self.eval(test.value, ())
-                out.append(self._comparison(left, v, test.op, self.plan.text(test.value), rv))
+                rv = self._ev(test.value, ())
+                out.append(self._comparison(left, v, test.op, self.plan.text(test.value), rv, kind))
+            elif isinstance(test, ast.TestRange):
+                for op, bound in (
+                    (">=" if test.low_closed else ">", test.low),
+                    ("<=" if test.high_closed else "<", test.high),
+                ):
+                    rv = self._ev(bound, ())
+                    out.append(self._comparison(left, v, op, self.plan.text(bound), rv, kind))
             elif isinstance(test, ast.TestEqual):
-                rv = self.eval(test.value, ())
+                rv = self._ev(test.value, ())
                 if not isinstance(rv, frozenset):
-                    out.append(self._comparison(left, v, "=", self.plan.text(test.value), rv))
+                    out.append(self._comparison(left, v, "=", self.plan.text(test.value), rv, kind))
         return tuple(out)
 
-    def _condition(self, c: ast.Expr, frames: tuple[Any, ...]) -> ConditionTrace:
-        value = truth(self.eval(c, frames))
+    def _decompose(self, e: ast.Expr) -> tuple[Combinator | None, str | None, list[ast.Expr]]:
+        """How a condition breaks down: ``(combinator, derived value it names, parts)``.
+
+        ``a and b`` → ``("and", None, [a, b])``; ``not a`` → ``("not", None, [a])``; the
+        name of a yes/no derived value → its definition's parts, or the definition
+        itself as the single part (combinator None).
+        """
+        if isinstance(e, ast.And):
+            return "and", None, conjuncts(e)
+        if isinstance(e, ast.Or):
+            return "or", None, _disjuncts(e)
+        if isinstance(e, ast.Not):
+            return "not", None, [e.operand]
+        if isinstance(e, ast.Name):
+            alias = self.plan.model.aliases.get(e.name)
+            if alias is not None and alias[0] == "let":
+                t = self.type_of(alias[1])
+                if t is not None and t.kind == "bool":
+                    inner = self.plan.model.lets[alias[1]].expr
+                    if isinstance(inner, ast.And | ast.Or | ast.Not):
+                        combinator, _, parts = self._decompose(inner)
+                        return combinator, alias[1], parts
+                    return None, alias[1], [inner]
+        return None, None, []
+
+    def _condition(
+        self,
+        c: ast.Expr,
+        root: _SpanPaths,
+        depth: int,
+        parent: tuple[TruthValue, Combinator | None] | None,
+    ) -> ConditionTrace:
+        """One condition with its actual values.  Its parts are broken down when this
+        condition decides its parent's outcome (same truth, or under ``not``), up to
+        ``_MAX_DEPTH`` levels."""
+        value = truth(self._ev(c, ()))
+        tv = _tv(value)
         comparisons: list[Comparison] = []
         observations: list[Observation] = []
         self._collect(c, comparisons, observations)
+        combinator, ref, subs = self._decompose(c)
+        decisive = parent is None or parent[1] == "not" or parent[0] == tv
+        parts: tuple[ConditionTrace, ...] = ()
+        if subs and decisive and depth < _MAX_DEPTH:
+            parts = tuple(self._condition(x, root, depth + 1, (tv, combinator)) for x in subs)
+        elements: tuple[ElementTrace, ...] = ()
+        if isinstance(c, ast.Call) and decisive:
+            elements = self._elements(c)
         return ConditionTrace(
             self.plan.text(c),
-            _tv(value),
+            tv,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
             tuple(comparisons),
             tuple(observations),
-            c.span,
+            _rel_span(c.span, root),
+            parts,
+            combinator if parts else None,
+            ref,
+            elements=elements,
         )
+
+    def _elements(self, e: ast.Call) -> tuple[ElementTrace, ...]:
+        """For ``any``/``all``/``count`` over records: whether each element qualified."""
+        func = FUNCTION_ALIASES.get(e.func, e.func)
+        if func not in ("any", "all", "count") or len(e.args) != 1:
+            return ()
+        if e.where is None and e.body is None:
+            return ()
+        items = self._ev(e.args[0], ())
+        if not isinstance(items, tuple):
+            return ()
+        out = []
+        for item in items:
+            if not isinstance(item, RecordValue):
+                return ()
+            w: Truth = True if e.where is None else truth(self.eval(e.where, (item,)))
+            b: Truth = True if e.body is None else truth(self.eval(e.body, (item,)))
+            t = or3((not3(w), b)) if func == "all" else and3((w, b))
+            out.append(ElementTrace(item.path, _tv(t)))
+        return tuple(out)
 
     def _collect(
         self, e: ast.Expr, comparisons: list[Comparison], observations: list[Observation]
@@ -778,21 +901,24 @@ class Evaluation:
             comparisons.append(
                 self._comparison(
                     self.plan.text(e.left),
-                    self.eval(e.left, ()),
+                    self._ev(e.left, ()),
                     e.op,
                     self.plan.text(e.right),
-                    self.eval(e.right, ()),
+                    self._ev(e.right, ()),
+                    self._kind(e.left) or self._kind(e.right),
+                    movable=not _constant(e.left),
                 )
             )
             return
         if isinstance(e, ast.Between):
-            v = self.eval(e.value, ())
+            v = self._ev(e.value, ())
             text = self.plan.text(e.value)
+            kind = self._kind(e.value)
             comparisons.append(
-                self._comparison(text, v, ">=", self.plan.text(e.low), self.eval(e.low, ()))
+                self._comparison(text, v, ">=", self.plan.text(e.low), self._ev(e.low, ()), kind)
             )
             comparisons.append(
-                self._comparison(text, v, "<=", self.plan.text(e.high), self.eval(e.high, ()))
+                self._comparison(text, v, "<=", self.plan.text(e.high), self._ev(e.high, ()), kind)
             )
             return
         if isinstance(e, ast.Name | ast.Attr | ast.RuleRef | ast.Call):
@@ -800,7 +926,7 @@ class Evaluation:
             if isinstance(e, ast.RuleRef):
                 seen = _tv(self.conclusion(e.rule_id))
             else:
-                seen = self._json(e, self.eval(e, ()))
+                seen = self._json(e, self._ev(e, ()))
             if not any(o.name == self.plan.text(e) for o in observations):
                 observations.append(Observation(self.plan.text(e), seen))
             return
@@ -829,31 +955,137 @@ class Evaluation:
                     t = T("money")
         return to_json_value(v, t)
 
-    def _comparison(self, left: str, lv: Any, op: str, right: str, rv: Any) -> Comparison:
+    def _comparison(
+        self,
+        left: str,
+        lv: Any,
+        op: str,
+        right: str,
+        rv: Any,
+        kind: str | None = None,
+        *,
+        movable: bool = True,
+    ) -> Comparison:
         tv = _tv(compare(op, lv, rv))
         gap = None
         numbers = isinstance(lv, Decimal | int) and isinstance(rv, Decimal | int)
         if numbers and not isinstance(lv, bool) and not isinstance(rv, bool):
             gap = format(Decimal(lv) - Decimal(rv), "f")
-        return Comparison(left, _plain(lv), op, right, _plain(rv), tv, gap)
+        elif isinstance(lv, dt.date) and isinstance(rv, dt.date):
+            gap = str((lv - rv).days)
+        would = _would_fire_at(op, lv, rv, kind) if tv == "false" and movable else None
+        return Comparison(left, _plain(lv), op, right, _plain(rv), tv, gap, kind, would)
 
-    def _value_trace(self, name: str) -> ValueTrace:
+    def _kind(self, e: ast.Expr) -> str | None:
+        """The value type of an expression, for showing its value (money, date, …)."""
+        if isinstance(e, ast.Date):
+            return "date"
+        if isinstance(e, ast.String):
+            return "text"
+        if isinstance(e, ast.Bool):
+            return "bool"
+        if isinstance(e, ast.Name):
+            if e.name in BUILTIN_NAMES:
+                return "date"
+            alias = self.plan.model.aliases.get(e.name)
+            if alias is not None:
+                if alias[0] == "param":
+                    pt = type_of_ref(self.plan.model, self.plan.model.params[alias[1]].type)
+                    return pt.kind if pt is not None else None
+                t = self.plan.types.get(alias[1])
+                if t is not None and alias[0] == "table":
+                    cols = self.plan.table_columns.get(alias[1], {})
+                    if len(cols) == 1:
+                        t = next(iter(cols.values()))
+                return t.kind if t is not None else None
+            if self.plan.root is not None:
+                return self._field_kind(self.plan.fields[self.plan.root.name].get(e.name))
+            return None
+        if isinstance(e, ast.Attr):
+            return self._field_kind(self._attr_field(e))
+        if isinstance(e, ast.BinOp):
+            if e.op in ("∩", "∪"):
+                return "set"
+            kinds = {self._kind(e.left), self._kind(e.right)}
+            if "money" in kinds:
+                return "money"
+            if kinds <= {"int", None} and e.op != "/":
+                return "int" if "int" in kinds else None
+            return "number"
+        if isinstance(e, ast.Neg):
+            return self._kind(e.operand)
+        if isinstance(e, ast.If):
+            return self._kind(e.then) or self._kind(e.else_)
+        if isinstance(e, ast.Call):
+            func = FUNCTION_ALIASES.get(e.func, e.func)
+            if func in ("count", "months"):
+                return "int"
+            if func in ("any", "all", "missing_required"):
+                return "bool"
+            if func in ("round", "abs", "min", "max") and e.body is None:
+                return next((k for k in map(self._kind, e.args) if k is not None), None)
+        return None
+
+    def _field_kind(self, f: ast.Field | None) -> str | None:
+        if f is None:
+            return None
+        t = type_of_ref(self.plan.model, f.type)
+        return t.kind if t is not None else None
+
+    def _attr_field(self, e: ast.Attr) -> ast.Field | None:
+        """The declared field an ``a.b`` path reads (None inside aggregations)."""
+        if isinstance(e.obj, ast.Name):
+            if self.plan.root is None or e.obj.name in self.plan.model.aliases:
+                return None
+            owner = self.plan.fields[self.plan.root.name].get(e.obj.name)
+        elif isinstance(e.obj, ast.Attr):
+            owner = self._attr_field(e.obj)
+        else:
+            return None
+        if owner is None:
+            return None
+        rec = self.plan.record_type(owner)
+        return None if rec is None else self.plan.fields[rec.name].get(e.name)
+
+    def _leaf_text(self, x: ast.Expr) -> str | None:
+        """A name or path of a formula replaced by its value (inputs as given); an
+        aggregation over a list (``any(members where …)``) by its result."""
+        if isinstance(x, ast.Call):
+            func = FUNCTION_ALIASES.get(x.func, x.func)
+            if func in AGGREGATES and (x.where is not None or x.body is not None):
+                return _value_text(to_json_value(self._ev(x, ()), None))
+            if func in AGGREGATES and len(x.args) == 1:
+                return _value_text(to_json_value(self._ev(x, ()), None))
+            return None
+        if not isinstance(x, ast.Name | ast.Attr):
+            return None
+        v = self._ev(x, ())
+        if isinstance(v, RecordValue) or (
+            isinstance(v, tuple) and any(isinstance(i, RecordValue) for i in v)
+        ):
+            return None  # a record or list of records: keep its name
+        is_input = isinstance(x, ast.Attr) or (
+            x.name not in self.plan.model.aliases and x.name not in BUILTIN_NAMES
+        )
+        shown = _plain(v) if is_input else self._json(x, v)
+        return _value_text(shown)
+
+    def _value_trace(self, name: str, root: _SpanPaths) -> ValueTrace:
         decl = self.plan.model.lets[name]
         value = self.let(name)
         t = self.type_of(name)
-
-        def sub(x: ast.Expr) -> str | None:
-            if isinstance(x, ast.Name | ast.Attr):
-                shown = self._json(x, self.eval(x, ()))
-                return (
-                    quote(shown) if isinstance(shown, str) and not _numeric(shown) else _show(shown)
-                )
-            return None
-
         try:
-            computed = to_text(decl.expr, sub)
+            computed = to_text(decl.expr, self._leaf_text)
         except (KeyError, AttributeError, TypeError):
             computed = self.plan.text(decl.expr)
+        expanded = None
+        if t is not None and t.numeric:
+            inlined = self._inline(decl.expr)
+            if inlined is not decl.expr:
+                try:
+                    expanded = to_text(inlined, self._leaf_text)
+                except (KeyError, AttributeError, TypeError):
+                    expanded = None
         return ValueTrace(
             name,
             decl.label,
@@ -862,10 +1094,63 @@ class Evaluation:
             computed,
             decl.cite,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
-            decl.span,
+            _rel_span(decl.span, root),
+            t.kind if t is not None else None,
+            expanded,
         )
 
-    def _table_trace(self, name: str) -> TableTrace:
+    def _inline(self, e: ast.Expr) -> ast.Expr:
+        """``e`` with every derived sum or difference it names replaced by its own
+        formula, down to the inputs (the same object when nothing was replaced)."""
+        if isinstance(e, ast.Name):
+            alias = self.plan.model.aliases.get(e.name)
+            if alias is not None and alias[0] == "let":
+                inner = self.plan.model.lets[alias[1]].expr
+                if self._additive(inner):
+                    return self._inline(inner)
+            return e
+        if isinstance(e, ast.BinOp):
+            left, right = self._inline(e.left), self._inline(e.right)
+            if left is e.left and right is e.right:
+                return e
+            return attrs.evolve(e, left=left, right=right)
+        if isinstance(e, ast.Neg):
+            operand = self._inline(e.operand)
+            return e if operand is e.operand else attrs.evolve(e, operand=operand)
+        if isinstance(e, ast.Call) and e.where is None and e.body is None:
+            if FUNCTION_ALIASES.get(e.func, e.func) not in ("round", "abs", "min", "max"):
+                return e
+            args = tuple(self._inline(a) for a in e.args)
+            if all(a is b for a, b in zip(args, e.args, strict=True)):
+                return e
+            return attrs.evolve(e, args=args)
+        return e
+
+    def _additive(self, e: ast.Expr) -> bool:
+        """A sum or difference of inputs, numbers and other such sums."""
+        if isinstance(e, ast.BinOp):
+            return (
+                e.op in ("+", "-")
+                and self._additive_leaf(e.left)
+                and (self._additive_leaf(e.right))
+            )
+        return False
+
+    def _additive_leaf(self, e: ast.Expr) -> bool:
+        if isinstance(e, ast.Number | ast.Attr):
+            return True
+        if isinstance(e, ast.BinOp):
+            return self._additive(e)
+        if isinstance(e, ast.Name):
+            alias = self.plan.model.aliases.get(e.name)
+            if alias is None:
+                return e.name not in BUILTIN_NAMES
+            if alias[0] == "let":
+                return self._additive(self.plan.model.lets[alias[1]].expr)
+            return alias[0] == "param"
+        return False
+
+    def _table_trace(self, name: str, root: _SpanPaths) -> TableTrace:
         table = self.plan.model.tables[name]
         outcome = self.table(name)
         inputs = tuple(
@@ -886,8 +1171,110 @@ class Evaluation:
             ),
             self._table_json(name),
             table.cite,
-            table.span,
+            _rel_span(table.span, root),
         )
+
+    # ------------------------------------------------------------ trace terms
+    def _terms(
+        self,
+        conclusions: tuple[ConclusionTrace, ...],
+        values: tuple[ValueTrace, ...],
+        tables: tuple[TableTrace, ...],
+    ) -> tuple[Term, ...]:
+        """The glossary of the names the trace's texts use: Chinese and English labels,
+        value type, and whether the policy declares the field personal data."""
+        texts: set[str] = set()
+
+        def add_condition(c: ConditionTrace) -> None:
+            texts.add(c.text)
+            for cmp in c.comparisons:
+                texts.add(cmp.left)
+                texts.add(cmp.right)
+            texts.update(o.name for o in c.observations)
+            for p in c.parts:
+                add_condition(p)
+
+        for conclusion in conclusions:
+            for cond in conclusion.conditions:
+                add_condition(cond)
+        for v in values:
+            texts.update((v.name, v.formula))
+        for tt in tables:
+            texts.add(tt.name)
+            texts.update(o.name for o in tt.inputs)
+        spellings: set[str] = set()
+        for text in texts:
+            spellings.update(_NAMES.findall(text))
+        spellings.discard("")
+        elements = _element_records(self.plan)
+        terms = [t for t in (self._term(s, elements) for s in sorted(spellings)) if t is not None]
+        terms.extend(self._enum_terms())
+        return tuple(terms)
+
+    def _term(self, spelling: str, elements: list[ast.RecordDecl]) -> Term | None:
+        model = self.plan.model
+        alias = model.aliases.get(spelling)
+        if alias is not None:
+            kind, canonical = alias
+            decl: ast.LetDecl | ast.ParamDecl | ast.TableDecl
+            if kind == "let":
+                decl = model.lets[canonical]
+                t = self.type_of(canonical)
+            elif kind == "param":
+                decl = model.params[canonical]
+                t = type_of_ref(model, decl.type)
+            else:
+                decl = model.tables[canonical]
+                t = None
+            zh, en = _zh_en(decl.name, decl.label)
+            return Term(spelling, zh, en, cast(TermKind, kind), t.kind if t is not None else None)
+        if self.plan.root is None:
+            return None
+        root_fields = self.plan.fields[self.plan.root.name]
+        if "." in spelling:
+            head, *rest = spelling.split(".")
+            f = root_fields.get(head)
+            zh_parts, en_parts = [], []
+            while f is not None:
+                zh, en = _zh_en(f.key, f.label)
+                zh_parts.append(zh)
+                en_parts.append(en)
+                if not rest:
+                    return Term(
+                        spelling,
+                        "·".join(zh_parts),
+                        ".".join(en_parts),
+                        "field",
+                        self._field_kind(f),
+                        f.pii,
+                    )
+                rec = self.plan.record_type(f)
+                f = None if rec is None else self.plan.fields[rec.name].get(rest.pop(0))
+            return None
+        f = root_fields.get(spelling)
+        if f is None:
+            # a field of a list element (inside any/all/count/sum … where …)
+            for rec in elements:
+                f = self.plan.fields[rec.name].get(spelling)
+                if f is not None:
+                    break
+        if f is None:
+            return None
+        zh, en = _zh_en(f.key, f.label)
+        return Term(spelling, zh, en, "field", self._field_kind(f), f.pii)
+
+    def _enum_terms(self) -> list[Term]:
+        """Enum values with a Chinese label that no other enum gives another label."""
+        labels: dict[str, set[str]] = {}
+        for enum in {id(e): e for e in self.plan.model.enums.values()}.values():
+            for m in enum.members:
+                if m.label is not None and m.label != m.value:
+                    labels.setdefault(m.value, set()).add(m.label)
+        return [
+            Term(quote(value), next(iter(found)), value, "enum_value", "enum")
+            for value, found in sorted(labels.items())
+            if len(found) == 1
+        ]
 
 
 def _param_type(decl: ast.ParamDecl) -> T:
@@ -973,3 +1360,137 @@ def _cell_text(cell: ast.Cell) -> str:
             parts.append(to_text(t.value))
     text = ", ".join(parts)
     return f"not({text})" if cell.negated else text
+
+
+_MAX_DEPTH = 4
+
+
+class _SpanPaths:
+    """Trace spans name files relative to the folder of the policy's main file, so a
+    saved trace reads the same on every machine (``ewenki_2024q2/rules.policy``)."""
+
+    def __init__(self, plan: Plan) -> None:
+        modules = plan.model.modules
+        self.root = os.path.dirname(os.path.abspath(modules[0].path)) if modules else ""
+        self.paths: dict[str, str] = {}
+        self.spans: dict[Span, Span] = {}
+
+    def rel(self, path: str) -> str:
+        found = self.paths.get(path)
+        if found is None:
+            try:
+                found = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+            except ValueError:  # another drive (Windows)
+                found = path
+            self.paths[path] = found
+        return found
+
+
+def _rel_span(span: Span | None, root: _SpanPaths) -> Span | None:
+    if span is None or span.line == 0 or not root.root:
+        return span
+    found = root.spans.get(span)
+    if found is None:
+        rel = root.rel(span.path)
+        found = Span(rel, span.line, span.col, span.end_line, span.end_col)
+        root.spans[span] = found
+    return found
+
+
+def _element_records(plan: Plan) -> list[ast.RecordDecl]:
+    """Records used as list elements (their fields are names inside aggregations)."""
+    out: dict[str, ast.RecordDecl] = {}
+    for rec in plan.model.records.values():
+        for f in rec.fields:
+            if f.type.of is not None and f.type.of in plan.model.records:
+                elem = plan.model.records[f.type.of]
+                out[elem.name] = elem
+    return list(out.values())
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def _zh_en(name: str, label: str | None) -> tuple[str, str]:
+    """The Chinese and the English spelling of a declared name and its label.
+
+    >>> _zh_en("pcni", "人均纯收入"), _zh_en("监测收入基准", "income_line")
+    (('人均纯收入', 'pcni'), ('监测收入基准', 'income_line'))
+    """
+    names = [name] if label is None else [name, label]
+    zh = next((n for n in names if _has_cjk(n)), name)
+    en = next((n for n in names if not _has_cjk(n)), name)
+    return zh, en
+
+
+def _disjuncts(e: ast.Expr) -> list[ast.Expr]:
+    if isinstance(e, ast.Or):
+        return _disjuncts(e.left) + _disjuncts(e.right)
+    return [e]
+
+
+def _constant(e: ast.Expr) -> bool:
+    return isinstance(e, ast.Number | ast.Date | ast.String | ast.Bool)
+
+
+def _would_fire_at(op: str, lv: Any, rv: Any, kind: str | None) -> str | None:
+    """The nearest left-hand value at which ``left op right`` would hold.
+
+    >>> _would_fire_at(">", Decimal("6850"), Decimal("10000"), "money")
+    '10000.01'
+    >>> _would_fire_at("<", 5, Decimal("8300.005"), "money"), _would_fire_at("<=", 9, 6, "int")
+    ('8300.00', '6')
+    >>> _would_fire_at(">", dt.date(2024, 6, 3), dt.date(2024, 6, 10), "date")
+    '2024-06-11'
+    """
+    if op == "!=" or isinstance(lv, bool) or isinstance(rv, bool):
+        return None
+    if isinstance(lv, dt.date) and isinstance(rv, dt.date):
+        day = dt.timedelta(days=1)
+        return (rv - day if op == "<" else rv + day if op == ">" else rv).isoformat()
+    if not (isinstance(lv, Decimal | int) and isinstance(rv, Decimal | int)):
+        return None
+    r = Decimal(rv)
+    if kind == "money":
+        step = Decimal("0.01")
+    elif kind == "int":
+        step = Decimal(1)
+    else:
+        exponent = min(Decimal(lv).as_tuple().exponent, r.as_tuple().exponent, 0)
+        step = Decimal(1).scaleb(int(exponent))
+    down, up = r.quantize(step, ROUND_FLOOR), r.quantize(step, ROUND_CEILING)
+    if op == "<=":
+        target = down
+    elif op == "<":
+        target = up - step
+    elif op == ">":
+        target = down + step
+    elif op == ">=":
+        target = up
+    elif down == r:
+        target = r
+    else:
+        return None
+    return format(target.quantize(step), "f")
+
+
+def _value_text(v: Any) -> str:
+    """A JSON-ready value as it appears in a "computed as" line (``?`` when missing)."""
+    if v is None:
+        return "?"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return v if _numeric(v) or _ISO_DATE.fullmatch(v) else quote(v)
+    if isinstance(v, list):
+        return "{" + ", ".join(_show(x) for x in v) + "}"
+    return _show(v)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# the names in a trace text (quoted strings are skipped: they match the empty group)
+_NAMES = re.compile(r'(?:"(?:[^"\\\n]|\\.)*")|([^\W\d][\w]*(?:\.[^\W][\w]*)*)')
