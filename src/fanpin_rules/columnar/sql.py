@@ -1,0 +1,459 @@
+"""A small SQL expression IR and its two renderings: DuckDB and Spark SQL.
+
+The lowering (:mod:`fanpin_rules.columnar.lower`) builds these nodes; :func:`render` prints
+them for one dialect.  Only the spelling differs between the dialects (list functions,
+lambdas, literals, identifier quoting); the meaning of every node is fixed here, so the two
+engines evaluate the same expressions.
+
+>>> render(Op("+", Col("a"), Lit(1, INT)), "duckdb")
+'("a" + CAST(1 AS BIGINT))'
+>>> render(Call("list_transform", (Col("xs"), Lambda(("x", "i"), Op("+", Var("x"), Idx("i"))))),
+...        "spark")
+'transform(`xs`, (x, i) -> (x + i))'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal
+
+import attrs
+
+__all__ = [
+    "BOOL",
+    "DATE",
+    "INT",
+    "TEXT",
+    "Call",
+    "Case",
+    "Cast",
+    "Col",
+    "Dialect",
+    "Field",
+    "Idx",
+    "IsNull",
+    "Lambda",
+    "ListLit",
+    "Lit",
+    "Not",
+    "Null",
+    "Op",
+    "SqlType",
+    "StructLit",
+    "Var",
+    "decimal",
+    "list_of",
+    "render",
+    "render_type",
+]
+
+Dialect = Literal["duckdb", "spark"]
+
+
+# ---------------------------------------------------------------- types
+
+
+@attrs.frozen
+class SqlType:
+    """``kind`` is bigint, bool, date, text, decimal, list or struct."""
+
+    kind: str
+    precision: int = 0
+    scale: int = 0
+    elem: SqlType | None = None
+    fields: tuple[tuple[str, SqlType], ...] = ()
+
+
+INT = SqlType("bigint")
+BOOL = SqlType("bool")
+DATE = SqlType("date")
+TEXT = SqlType("text")
+
+
+def decimal(scale: int, precision: int = 38) -> SqlType:
+    return SqlType("decimal", precision, scale)
+
+
+def list_of(elem: SqlType) -> SqlType:
+    return SqlType("list", elem=elem)
+
+
+def render_type(t: SqlType, dialect: Dialect) -> str:
+    """>>> render_type(list_of(decimal(2, 18)), "spark")
+    'ARRAY<DECIMAL(18,2)>'
+    """
+    if t.kind == "decimal":
+        return f"DECIMAL({t.precision},{t.scale})"
+    if t.kind == "list":
+        assert t.elem is not None
+        inner = render_type(t.elem, dialect)
+        return f"ARRAY<{inner}>" if dialect == "spark" else f"{inner}[]"
+    if t.kind == "struct":
+        if dialect == "spark":
+            body = ", ".join(f"{quote(n, dialect)}: {render_type(f, dialect)}" for n, f in t.fields)
+            return f"STRUCT<{body}>"
+        body = ", ".join(f"{quote(n, dialect)} {render_type(f, dialect)}" for n, f in t.fields)
+        return f"STRUCT({body})"
+    names = {
+        "duckdb": {"bigint": "BIGINT", "bool": "BOOLEAN", "date": "DATE", "text": "VARCHAR"},
+        "spark": {"bigint": "BIGINT", "bool": "BOOLEAN", "date": "DATE", "text": "STRING"},
+    }
+    return names[dialect][t.kind]
+
+
+# ---------------------------------------------------------------- nodes
+
+
+@attrs.frozen
+class Col:
+    """A column of the current row (input or computed by an earlier stage)."""
+
+    name: str
+
+
+@attrs.frozen
+class Var:
+    """A lambda parameter (a list element)."""
+
+    name: str
+
+
+@attrs.frozen
+class Idx:
+    """A lambda's element index, 0-based in every dialect."""
+
+    name: str
+
+
+@attrs.frozen
+class Field:
+    """A field of a struct value."""
+
+    obj: Sql
+    name: str
+
+
+@attrs.frozen
+class Lit:
+    value: bool | int | Decimal | str | dt.date
+    type: SqlType
+
+
+@attrs.frozen
+class Null:
+    type: SqlType | None = None
+
+
+@attrs.frozen
+class Op:
+    """A binary operator: AND OR = <> < <= > >= + - *."""
+
+    op: str
+    left: Sql
+    right: Sql
+
+
+@attrs.frozen
+class Not:
+    operand: Sql
+
+
+@attrs.frozen
+class IsNull:
+    operand: Sql
+    negated: bool = False
+
+
+@attrs.frozen
+class Case:
+    whens: tuple[tuple[Sql, Sql], ...]
+    else_: Sql | None = None
+
+
+@attrs.frozen
+class Cast:
+    operand: Sql
+    type: SqlType
+
+
+@attrs.frozen
+class Lambda:
+    params: tuple[str, ...]
+    body: Sql
+
+
+@attrs.frozen
+class ListLit:
+    items: tuple[Sql, ...]
+    elem: SqlType
+
+
+@attrs.frozen
+class StructLit:
+    fields: tuple[tuple[str, Sql], ...]
+
+
+@attrs.frozen
+class Call:
+    """A function from the fixed vocabulary of :data:`FUNCTIONS`."""
+
+    func: str
+    args: tuple[Sql, ...]
+
+
+Sql = (
+    Col
+    | Var
+    | Idx
+    | Field
+    | Lit
+    | Null
+    | Op
+    | Not
+    | IsNull
+    | Case
+    | Cast
+    | Lambda
+    | ListLit
+    | StructLit
+    | Call
+)
+
+# Every function the lowering may use, with its meaning (both dialects implement exactly this).
+FUNCTIONS: dict[str, str] = {
+    "len": "number of elements of a non-null list",
+    "list_filter": "elements for which the lambda is true (x, i)",
+    "list_transform": "the lambda applied to each element (x, i)",
+    "list_contains": "whether the list holds the (non-null) value",
+    "list_has_all": "whether the first list holds every element of the second",
+    "list_concat": "concatenation of two non-null lists",
+    "list_distinct": "the distinct elements, in any order",
+    "list_sort": "ascending sort (strings by code point)",
+    "list_intersect": "distinct elements present in both lists",
+    "list_union": "distinct elements present in either list",
+    "flatten": "concatenation of a list of non-null lists",
+    "list_min": "smallest non-null element, NULL when none",
+    "list_max": "largest non-null element, NULL when none",
+    "coalesce": "first non-null argument",
+    "greatest": "largest argument (no nulls)",
+    "least": "smallest argument (no nulls)",
+    "abs": "absolute value",
+    "round": "round half away from zero to a literal number of decimals",
+    "year": "year of a date",
+    "month": "month of a date",
+    "day": "day of month of a date",
+    "trim_ws": "the text without leading/trailing whitespace (Python str.strip's set)",
+    "concat": "text concatenation",
+    "error": "abort the query with the literal message",
+    "idiv": "integer quotient of two non-negative integral values (truncated)",
+    "to_integer": "an integral decimal as an exact integer (128-bit / DECIMAL(38,0))",
+    "to_text": "a number as text",
+    "list_sum": "sum of a list's elements, typed as the zero given (the zero when empty)",
+}
+
+# Python's str.strip() removes exactly the characters for which str.isspace() is true.
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def quote(name: str, dialect: Dialect) -> str:
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _string(text: str, dialect: Dialect) -> str:
+    if dialect == "spark":
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _literal(value: bool | int | Decimal | str | dt.date, t: SqlType, dialect: Dialect) -> str:
+    if t.kind == "bool":
+        return "TRUE" if value else "FALSE"
+    if t.kind == "date":
+        assert isinstance(value, dt.date)
+        return f"DATE '{value.isoformat()}'"
+    if t.kind == "text":
+        return _string(str(value), dialect)
+    if t.kind == "decimal":
+        assert isinstance(value, Decimal | int)
+        return f"CAST('{format(Decimal(value), 'f')}' AS {render_type(t, dialect)})"
+    assert isinstance(value, int)
+    return f"CAST({value} AS {render_type(t, dialect)})"
+
+
+class _Renderer:
+    def __init__(self, dialect: Dialect) -> None:
+        self.d: Dialect = dialect
+
+    def r(self, e: Sql) -> str:
+        d = self.d
+        if isinstance(e, Col):
+            return quote(e.name, d)
+        if isinstance(e, Var):
+            return e.name
+        if isinstance(e, Idx):
+            # DuckDB's lambda index is 1-based; the IR's is 0-based
+            return f"({e.name} - 1)" if d == "duckdb" else e.name
+        if isinstance(e, Field):
+            return f"{self.r(e.obj)}.{quote(e.name, d)}"
+        if isinstance(e, Lit):
+            return _literal(e.value, e.type, d)
+        if isinstance(e, Null):
+            return "NULL" if e.type is None else f"CAST(NULL AS {render_type(e.type, d)})"
+        if isinstance(e, Op):
+            return f"({self.r(e.left)} {e.op} {self.r(e.right)})"
+        if isinstance(e, Not):
+            return f"(NOT {self.r(e.operand)})"
+        if isinstance(e, IsNull):
+            return f"({self.r(e.operand)} IS {'NOT ' if e.negated else ''}NULL)"
+        if isinstance(e, Case):
+            parts = " ".join(f"WHEN {self.r(c)} THEN {self.r(v)}" for c, v in e.whens)
+            tail = f" ELSE {self.r(e.else_)}" if e.else_ is not None else ""
+            return f"(CASE {parts}{tail} END)"
+        if isinstance(e, Cast):
+            return f"CAST({self.r(e.operand)} AS {render_type(e.type, d)})"
+        if isinstance(e, Lambda):
+            if d == "duckdb":
+                return f"lambda {', '.join(e.params)}: {self.r(e.body)}"
+            params = e.params[0] if len(e.params) == 1 else "(" + ", ".join(e.params) + ")"
+            return f"{params} -> {self.r(e.body)}"
+        if isinstance(e, ListLit):
+            if not e.items:
+                empty = "array()" if d == "spark" else "[]"
+                return f"CAST({empty} AS {render_type(list_of(e.elem), d)})"
+            items = ", ".join(self.r(i) for i in e.items)
+            return f"array({items})" if d == "spark" else f"[{items}]"
+        if isinstance(e, StructLit):
+            if d == "spark":
+                return (
+                    "named_struct("
+                    + ", ".join(f"{_string(n, d)}, {self.r(v)}" for n, v in e.fields)
+                    + ")"
+                )
+            return (
+                "struct_pack("
+                + ", ".join(f"{quote(n, d)} := {self.r(v)}" for n, v in e.fields)
+                + ")"
+            )
+        return self.call(e)
+
+    def _type_of(self, e: Sql) -> str:
+        """The declared type of a literal or cast (used where a dialect needs it)."""
+        if isinstance(e, Lit | Cast):
+            return render_type(e.type, self.d)
+        raise AssertionError(f"no declared type: {e!r}")
+
+    def call(self, e: Call) -> str:
+        d = self.d
+        a = [self.r(x) for x in e.args]
+        f = e.func
+        if f not in FUNCTIONS:
+            raise AssertionError(f"unknown SQL function {f}")
+        if d == "duckdb":
+            simple = {
+                "len": "len",
+                "list_filter": "list_filter",
+                "list_transform": "list_transform",
+                "list_contains": "list_contains",
+                "list_has_all": "list_has_all",
+                "list_concat": "list_concat",
+                "list_distinct": "list_distinct",
+                "list_sort": "list_sort",
+                "flatten": "flatten",
+                "list_min": "list_min",
+                "list_max": "list_max",
+                "coalesce": "coalesce",
+                "greatest": "greatest",
+                "least": "least",
+                "abs": "abs",
+                "round": "round",
+                "year": "year",
+                "month": "month",
+                "day": "day",
+                "error": "error",
+            }
+            if f in simple:
+                return f"{simple[f]}({', '.join(a)})"
+            if f == "list_intersect":
+                return f"list_distinct(list_intersect({a[0]}, {a[1]}))"
+            if f == "list_union":
+                return f"list_distinct(list_concat({a[0]}, {a[1]}))"
+            if f == "trim_ws":
+                return f"trim({a[0]}, {_string(WHITESPACE, d)})"
+            if f == "concat":
+                return "(" + " || ".join(a) + ")"
+            if f == "idiv":
+                return f"({a[0]} // {a[1]})"
+            if f == "to_integer":
+                return f"CAST({a[0]} AS HUGEINT)"
+            if f == "to_text":
+                return f"CAST({a[0]} AS VARCHAR)"
+            if f == "list_sum":
+                return f"CAST(coalesce(list_sum({a[0]}), {a[1]}) AS {self._type_of(e.args[1])})"
+        else:
+            simple = {
+                "len": "size",
+                "list_filter": "filter",
+                "list_transform": "transform",
+                "list_contains": "array_contains",
+                "list_concat": "concat",
+                "list_distinct": "array_distinct",
+                "list_sort": "array_sort",
+                "list_intersect": "array_intersect",
+                "list_union": "array_union",
+                "flatten": "flatten",
+                "list_min": "array_min",
+                "list_max": "array_max",
+                "coalesce": "coalesce",
+                "greatest": "greatest",
+                "least": "least",
+                "abs": "abs",
+                "round": "round",
+                "year": "year",
+                "month": "month",
+                "day": "day",
+                "error": "raise_error",
+            }
+            if f in simple:
+                return f"{simple[f]}({', '.join(a)})"
+            if f == "list_has_all":
+                return f"(size(array_except({a[1]}, {a[0]})) = 0)"
+            if f == "trim_ws":
+                return f"trim(BOTH {_string(WHITESPACE, d)} FROM {a[0]})"
+            if f == "concat":
+                return f"concat({', '.join(a)})"
+            if f == "idiv":
+                return f"CAST(({a[0]} div {a[1]}) AS DECIMAL(38,0))"
+            if f == "to_integer":
+                return f"CAST({a[0]} AS DECIMAL(38,0))"
+            if f == "to_text":
+                return f"CAST({a[0]} AS STRING)"
+            if f == "list_sum":
+                t = self._type_of(e.args[1])
+                return f"aggregate({a[0]}, {a[1]}, (acc, y) -> CAST(acc + y AS {t}))"
+        raise AssertionError(f"{f} has no {d} spelling")
+
+
+def render(e: Sql, dialect: Dialect) -> str:
+    """The expression as SQL text of the dialect."""
+    return _Renderer(dialect).r(e)
+
+
+def and_all(items: Sequence[Sql]) -> Sql:
+    out = items[0]
+    for x in items[1:]:
+        out = Op("AND", out, x)
+    return out
+
+
+def or_all(items: Sequence[Sql]) -> Sql:
+    out = items[0]
+    for x in items[1:]:
+        out = Op("OR", out, x)
+    return out
