@@ -17,9 +17,9 @@ does, naming the record.
 Result H-1
 HouseholdInputError H-2
 
-With ``workers=2`` the records are sent in chunks to two worker processes (each loads the
-policy once from its file and checks its content hash); the results come back in input order,
-equal to evaluating the records one by one.
+With ``workers=2`` the records are sent in chunks to two worker processes (forked from the
+caller, or, with ``spawn``, each loading the policy from its file and checking its content
+hash); the results come back in input order, equal to evaluating the records one by one.
 
 :func:`run_batch` is the same loop for the ``fanpin evaluate`` command: it also accepts
 :class:`InputRecord` items (a record with where it came from and the problems a file reader
@@ -36,11 +36,13 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
+from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -301,6 +303,28 @@ def _init_worker(
     _WORKER_JOB = _Job(policy, as_of, params, trace, ignore_extra)
 
 
+def _init_forked_worker(job: _Job) -> None:
+    """A forked worker inherits the parent's loaded policy: nothing to load."""
+    global _WORKER_JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_JOB = job
+
+
+def _context(start_method: str | None) -> tuple[BaseContext, bool]:
+    """The multiprocessing context, and whether workers are forked.
+
+    By default: ``fork`` where the platform has it and the parent runs a single thread (the
+    workers then share the loaded policy, so they start at once), otherwise ``spawn`` (each
+    worker loads the policy from its file).
+    """
+    if start_method is None:
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        start_method = "fork" if forkable and threading.active_count() == 1 else "spawn"
+    if start_method not in ("fork", "spawn", "forkserver"):
+        raise ValueError(f"start_method must be fork, spawn or forkserver, not {start_method!r}")
+    return multiprocessing.get_context(start_method), start_method == "fork"
+
+
 def _decide_chunk(chunk: list[tuple[int, object]]) -> list[Outcome]:
     job = _WORKER_JOB
     if job is None:  # pragma: no cover - the initializer always runs first
@@ -315,15 +339,25 @@ def _parallel(
     chunk_size: int,
     as_of: dt.date | str | None,
     params: Mapping[str, Any] | None,
+    start_method: str | None,
 ) -> Iterator[Outcome]:
     """Chunks to a process pool; at most two chunks per worker in flight; results in order."""
     policy = job.policy
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(policy.path, policy.content_hash, as_of, params, job.trace, job.ignore_extra),
-    )
+    context, forked = _context(start_method)
+    if forked:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_forked_worker,
+            initargs=(job,),
+        )
+    else:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(policy.path, policy.content_hash, as_of, params, job.trace, job.ignore_extra),
+        )
     pending: deque[Future[list[Outcome]]] = deque()
     numbered = enumerate(items, 1)
     try:
@@ -357,14 +391,17 @@ def run_batch(
     ignore_extra: bool = False,
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    start_method: str | None = None,
 ) -> Iterator[Outcome]:
     """Decide every item, yielding one :class:`Outcome` per item in input order.
 
     An item is a household record (a mapping), an :class:`InputRecord`, or a
     :class:`HouseholdInputError` a reader produced for an unreadable record, which is
     passed through at its position so that the counts reconcile. ``workers`` > 1 uses that
-    many processes (0 means one per CPU). Parameter overrides and ``as_of`` are checked
-    before the first record is read (:class:`~fanpin_rules.policy.ParameterError`).
+    many processes (0 means one per CPU), started with ``start_method`` (default: ``fork``
+    where available in a single-threaded parent, else ``spawn``). Parameter overrides and
+    ``as_of`` are checked before the first record is read
+    (:class:`~fanpin_rules.policy.ParameterError`).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -373,7 +410,7 @@ def run_batch(
         workers = os.cpu_count() or 1
     if workers <= 1:
         return (job.decide(i, item) for i, item in enumerate(items, 1))
-    return _parallel(job, items, workers, chunk_size, as_of, params)
+    return _parallel(job, items, workers, chunk_size, as_of, params, start_method)
 
 
 def evaluate_batch(
@@ -386,6 +423,7 @@ def evaluate_batch(
     ignore_extra: bool = False,
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    start_method: str | None = None,
 ) -> Iterator[Result | HouseholdInputError]:
     """Evaluate households in input order: a ``Result`` or a ``HouseholdInputError`` each.
 
@@ -404,5 +442,6 @@ def evaluate_batch(
         ignore_extra=ignore_extra,
         workers=workers,
         chunk_size=chunk_size,
+        start_method=start_method,
     ):
         yield outcome.value

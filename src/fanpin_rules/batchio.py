@@ -81,6 +81,8 @@ _DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _YES = frozenset({"true", "是", "1", "yes", "y", "有"})
 _NO = frozenset({"false", "否", "0", "no", "n", "无"})
 _LIST_JOIN = "、"
+XLSX_MAX_ROWS = 1_048_576
+"""Rows in one worksheet, the header included (Excel's limit)."""
 
 
 class BatchIOError(FanpinError):
@@ -1174,6 +1176,7 @@ class _Sink:
         self._ws: Any = None
         self._pq: Any = None
         self._batch: list[dict[str, Any]] = []
+        self._rows = 0
         if self.format == "jsonl":
             self._text = open(self.file.tmp, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         elif self.format == "csv":
@@ -1198,6 +1201,13 @@ class _Sink:
         if self._csv is not None:
             self._csv.writerow([_csv_text(row.get(name), kind) for name, kind in self.columns])
         else:
+            self._rows += 1
+            if self._rows >= XLSX_MAX_ROWS:
+                raise BatchIOError(
+                    f"{self.file.path}: XLSX 工作表最多 {XLSX_MAX_ROWS:,} 行, 请用 csv 或 parquet "
+                    "/ "
+                    f"an XLSX sheet holds at most {XLSX_MAX_ROWS:,} rows; write .csv or .parquet"
+                )
             self._ws.append(
                 [_xlsx_cell(self._ws, row.get(name), kind) for name, kind in self.columns]
             )
@@ -1229,8 +1239,23 @@ class _Sink:
                 self._text.close()
             elif self._pq is not None:
                 self._pq.close()
+            elif self._ws is not None:
+                _discard_sheet(self._ws)
         finally:
             self.file.abort()
+
+
+def _discard_sheet(ws: Any) -> None:
+    """Close a write-only worksheet that will not be saved and remove its temporary file
+    (openpyxl keeps the rows in one until the workbook is saved)."""
+    ws.close()
+    writer = getattr(ws, "_writer", None)
+    cleanup = getattr(writer, "cleanup", None)
+    if cleanup is not None:
+        try:
+            cleanup()
+        except (OSError, ValueError):  # pragma: no cover - already gone
+            pass
 
 
 def _json_default(v: Any) -> Any:
