@@ -155,19 +155,19 @@ def mask_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a result document (``Result.to_json()``, an explain document) with
     personal data masked, marked ``"pii_masked": true``.
 
-    ``pii_fields`` (paths such as ``members[].id_no``) say which input fields the
-    policy declares personal; trace ``terms`` marked ``pii`` do the same for values a
+    ``pii_fields`` (paths such as ``members[].id_no``) say which fields of the
+    ``household`` record the policy declares personal; trace ``terms`` marked ``pii`` do the same for values a
     trace observed.
 
     >>> doc = {"household_id": "1507240001", "pii_fields": ["members[].name"],
-    ...        "input": {"members": [{"name": "敖建国"}], "judgement_note": "敖建国外出"}}
+    ...        "household": {"members": [{"name": "敖建国"}], "judgement_note": "敖建国外出"}}
     >>> masked = mask_document(doc)
-    >>> masked["input"], masked["pii_masked"], masked["household_id"]
+    >>> masked["household"], masked["pii_masked"], masked["household_id"]
     ({'members': [{'name': '敖**'}], 'judgement_note': '敖**外出'}, True, '1507240001')
     """
     out = copy.deepcopy(dict(doc))
     known: list[str] = []
-    data = out.get("input")
+    data = out.get("household")
     if isinstance(data, dict):
         fields = out.get("pii_fields") or []
         known.extend(pii_values(data, fields))

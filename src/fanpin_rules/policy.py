@@ -46,7 +46,7 @@ __all__ = [
     "shipped_policies",
 ]
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = "1.1"
 
 
 class ParameterError(FanpinError):

@@ -111,93 +111,19 @@ STATUS_ZH = {
 TRUTH_ZH = {"true": "是", "false": "否", "unknown": "未知"}
 
 
-def render_result_text(result: Any, lang: str = "zh", only: str | None = None) -> str:
-    """A readable decision: conclusions, derived values, parameters, why-not.
+def render_result_text(
+    result: Any, lang: str = "zh", only: str | None = None, *, show_pii: bool = False
+) -> str:
+    """A readable decision: conclusions, derived values, why-not, parameters.
 
-    ``result`` is a :class:`fanpin_rules.policy.Result` with a trace.
+    ``result`` is a :class:`fanpin_rules.policy.Result` with a trace; ``only`` shows one
+    rule in full.  Kept here for compatibility: the renderers live in
+    :mod:`fanpin_rules.explain` (Markdown, HTML and JSON too).  Personal data is masked
+    unless ``show_pii``.
     """
-    zh = lang != "en"
-    out: list[str] = []
-    p = result.policy
-    out.append(
-        (f"户 {result.household_id} — {p.name} {p.version or ''} (评估日期 {result.as_of})")
-        if zh
-        else f"household {result.household_id} — {p.name} {p.version or ''} (as of {result.as_of})"
-    )
-    out.append(("成立的结论: " if zh else "fired: ") + (", ".join(result.fired) or "—"))
-    if result.undetermined:
-        out.append("待定 (缺少输入): " if zh else "undetermined (missing inputs): ")
-        for rid, miss in result.undetermined.items():
-            out.append(f"  {rid}: {', '.join(miss)}")
-    if result.params:
-        out.append("参数:" if zh else "parameters:")
-        for prm in result.params:
-            label = f" ({prm.label})" if prm.label else ""
-            unit = f" {prm.unit}" if prm.unit else ""
-            eff = (
-                (f", {prm.effective} 起生效" if zh else f", effective {prm.effective}")
-                if prm.effective
-                else ""
-            )
-            src = (
-                f", 来源: {prm.source}"
-                if zh and prm.source
-                else (f", source: {prm.source}" if prm.source else "")
-            )
-            out.append(f"  {prm.name}{label} = {show_value(prm.value, zh)}{unit}{eff}{src}")
-    tr = result.trace
-    if tr is None:
-        return "\n".join(out)
-    out.append("计算值:" if zh else "values:")
-    for v in tr.values:
-        label = f" ({v.label})" if v.label else ""
-        shown = (
-            ("未知" if zh else "unknown")
-            if v.value is None and v.missing
-            else show_value(v.value, zh)
-        )
-        out.append(
-            f"  {v.name}{label} = {v.computed} = {shown}"
-            if v.computed != v.formula
-            else f"  {v.name}{label} = {shown}"
-        )
-    out.append("结论:" if zh else "conclusions:")
-    for c in tr.conclusions:
-        if only is not None and c.rule_id != only:
-            continue
-        status = STATUS_ZH[c.status] if zh else c.status
-        where = f" [{c.table}]" if c.table else ""
-        cite = f" 〔{c.cite}〕" if c.cite else ""
-        out.append(
-            f"  {c.rule_id}{where} {status}{cite}"
-            + (f" — {c.message}" if c.message and c.status == "fired" else "")
-        )
-        if c.overridden_by:
-            out.append(
-                f"      被 {c.overridden_by} 覆盖"
-                if zh
-                else f"      overridden by {c.overridden_by}"
-            )
-        if c.shadowed_by:
-            out.append(
-                f"      命中但 {c.shadowed_by} 优先"
-                if zh
-                else f"      matched, but {c.shadowed_by} took precedence"
-            )
-        if c.status in ("fired",) and only is None:
-            continue
-        for cond in c.conditions:
-            mark = {"true": "✓", "false": "✗", "unknown": "?"}[cond.truth]
-            out.append(f"      {mark} {cond.text}")
-            for cmp in cond.comparisons:
-                out.append("          " + _comparison_text(cmp, zh))
-            if cond.missing:
-                out.append(
-                    ("          缺少: " if zh else "          missing: ") + ", ".join(cond.missing)
-                )
-            if cond.truth == "false" and c.status == "not_fired" and only is None:
-                break
-    return "\n".join(out)
+    from fanpin_rules.explain import explain_document, render_text
+
+    return render_text(explain_document(result, show_pii=show_pii), lang, only)
 
 
 def show_value(v: Any, zh: bool = True) -> str:
@@ -211,19 +137,3 @@ def show_value(v: Any, zh: bool = True) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k}: {show_value(x, zh)}" for k, x in v.items()) + "}"
     return str(v)
-
-
-def _side(text: str, value: Any, zh: bool) -> str:
-    shown = show_value(value, zh)
-    if text.strip('"') == shown or text == shown:
-        return shown
-    return f"{text} ({shown})"
-
-
-def _comparison_text(c: Any, zh: bool) -> str:
-    base = f"{_side(c.left, c.left_value, zh)} {c.op} {_side(c.right, c.right_value, zh)}"
-    tv = TRUTH_ZH[c.truth] if zh else c.truth
-    gap = ""
-    if c.gap is not None and c.truth == "false":
-        gap = f", 差 {c.gap.lstrip('-')}" if zh else f", off by {c.gap.lstrip('-')}"
-    return f"{base} → {tv}{gap}"
