@@ -1,7 +1,7 @@
 """The ``fanpin`` command: wiring, renderer choice and exit codes only.
 
-Exit status: 0 clean, 1 findings (diagnostics, failed examples, rejected records),
-2 usage errors (bad options, missing files).
+Exit status: 0 clean, 1 findings (diagnostics, failed examples; rejected records
+with ``evaluate --strict``), 2 usage errors (bad options, missing files).
 """
 
 from __future__ import annotations

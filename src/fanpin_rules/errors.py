@@ -89,7 +89,9 @@ class _DiagnosticsError(FanpinError):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(
             sorted(diagnostics, key=Diagnostic.sort_key)
         )
-        first = self.diagnostics[0] if self.diagnostics else None
+        # lead with the first error; notes and warnings only when there is no error
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
         text = "" if first is None else f"{first.code} {first.message_en}"
         if first is not None and first.span is not None:
             text = f"{first.span.where()}: {text}"

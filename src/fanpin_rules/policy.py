@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -21,6 +21,7 @@ from fanpin_rules import ast
 from fanpin_rules.check import CheckResult, run_checks
 from fanpin_rules.check.declarations import default_as_of
 from fanpin_rules.check.typecheck import type_of_ref
+from fanpin_rules.compiler import CompiledEngine
 from fanpin_rules.errors import (
     Diagnostic,
     FanpinError,
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 RESULT_SCHEMA_VERSION = "1.1"
+
+Engine = Literal["compiled", "interpreter"]
+ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
 
 
 class ParameterError(FanpinError):
@@ -128,6 +132,9 @@ class Policy:
         self.checked = checked
         self.path = path
         self.plan = Plan(model, checked)
+        # generated on first use; the interpreter (Evaluation) stays the ground truth
+        self.compiled = CompiledEngine(self.plan)
+        self._params_cache: dict[dt.date, dict[str, ParamBinding]] = {}
         self.schema = HouseholdSchema(model)
         root_dir = Path(path).parent
         digest = hashlib.sha256()
@@ -215,6 +222,19 @@ class Policy:
             bindings[name] = ParamBinding(
                 name, _convert_param(self.model, decl, value), effective, source, True
             )
+        unset = [n for n, b in bindings.items() if b.effective is None and not b.overridden]
+        if unset:
+            first = ", ".join(
+                f"{n} ({self.model.params[n].values[0].effective})"
+                for n in unset
+                if self.model.params[n].values
+            )
+            raise ParameterError(
+                f"评估日期 {as_of} 时以下参数还没有生效的取值: {first}; "
+                "请换一个评估日期或用 --param 给出取值 / "
+                f"on {as_of} these parameters have no value in force yet: {first}; "
+                "choose another date or supply them with --param"
+            )
         return bindings
 
     # ------------------------------------------------------------ evaluation
@@ -237,12 +257,14 @@ class Policy:
         *,
         trace: bool = True,
         ignore_extra: bool = False,
+        engine: Engine = "compiled",
     ) -> Result:
         """Evaluate one household.
 
         Raises :class:`~fanpin_rules.errors.HouseholdInputError` when the record breaks
         the schema; missing required inputs are not errors but make the conclusions
-        that need them *undetermined*.
+        that need them *undetermined*.  ``engine="interpreter"`` evaluates with the
+        reference interpreter instead of the compiled code; the results are equal.
         """
         hh = (
             household
@@ -250,8 +272,16 @@ class Policy:
             else self.validate(household, ignore_extra=ignore_extra)
         )
         when = _as_date(as_of) if as_of is not None else self.default_as_of
-        bindings = self.resolve_params(when, params)
-        return self.evaluate_validated(hh, when, bindings, trace=trace)
+        if params:
+            bindings = self.resolve_params(when, params)
+        else:  # the parameters in force on a date never change: resolve each date once
+            found = self._params_cache.get(when)
+            if found is None:
+                if len(self._params_cache) >= 64:
+                    self._params_cache.clear()
+                found = self._params_cache[when] = self.resolve_params(when)
+            bindings = found
+        return self.evaluate_validated(hh, when, bindings, trace=trace, engine=engine)
 
     def evaluate_validated(
         self,
@@ -260,7 +290,26 @@ class Policy:
         bindings: Mapping[str, ParamBinding],
         *,
         trace: bool = True,
+        engine: Engine = "compiled",
     ) -> Result:
+        """Evaluate a validated household with resolved parameters (see :meth:`evaluate`)."""
+        if engine == "compiled":
+            out = self.compiled.run(hh, as_of, bindings, trace=trace)
+            if out is not None:
+                return Result(
+                    hh.household_id,
+                    self.info,
+                    as_of,
+                    out.values,
+                    out.fired,
+                    out.undetermined,
+                    out.params,
+                    tuple(hh.missing),
+                    tuple(hh.ignored_keys),
+                    out.trace,
+                )
+        elif engine != "interpreter":
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         ev = Evaluation(self.plan, hh, as_of, bindings)
         fired = ev.fired()
         undetermined = ev.undetermined()
@@ -308,7 +357,10 @@ def _convert_param(model: PolicyModel, decl: ast.ParamDecl, value: Any) -> Any:
         if kind in ("money", "number"):
             if isinstance(value, bool):
                 raise InvalidOperation
-            return Decimal(str(value))
+            d = Decimal(str(value))
+            if not d.is_finite() or (kind == "money" and d != d.quantize(Decimal("0.01"))):
+                raise InvalidOperation
+            return d
         if kind == "int":
             d = Decimal(str(value))
             if d != d.to_integral_value():
@@ -408,14 +460,25 @@ def evaluate_all(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     trace: bool = True,
+    ignore_extra: bool = False,
 ) -> dict[str, Result]:
     """Evaluate several policies over one household record in one call.
 
     Each policy validates the record against its own schema and keeps its own
     results ("分别监测、分别管理"); ``params`` maps a policy name to its overrides.
+    Two policies with the same name would overwrite each other's result, so that is
+    refused.  A record that one policy rejects raises that policy's
+    :class:`~fanpin_rules.errors.HouseholdInputError`.
     """
     out: dict[str, Result] = {}
     for policy in policies:
+        if policy.name in out:
+            raise ParameterError(
+                f"两个政策同名「{policy.name}」, 结果会互相覆盖 / "
+                f"two policies are named '{policy.name}'; their results would collide"
+            )
         overrides = (params or {}).get(policy.name)
-        out[policy.name] = policy.evaluate(household, as_of, overrides, trace=trace)
+        out[policy.name] = policy.evaluate(
+            household, as_of, overrides, trace=trace, ignore_extra=ignore_extra
+        )
     return out

@@ -14,6 +14,7 @@ _ZH = {
     "date": "日期",
     "text": "文字",
     "strlit": "文字",
+    "intlit": "整数",
     "any": "任意",
 }
 
@@ -41,12 +42,12 @@ class T:
         if self.kind == "record":
             return f"record {self.name}" if lang == "en" else f"记录 {self.name}"
         if lang == "en":
-            return "text" if self.kind == "strlit" else self.kind
+            return {"strlit": "text", "intlit": "int"}.get(self.kind, self.kind)
         return _ZH.get(self.kind, self.kind)
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("money", "int", "number")
+        return self.kind in ("money", "int", "number", "intlit")
 
     @property
     def collection(self) -> bool:
@@ -64,6 +65,8 @@ BOOL = T("bool")
 DATE = T("date")
 TEXT = T("text")
 STRLIT = T("strlit")
+# a whole number written in the policy: a count next to counts, money next to money
+INTLIT = T("intlit")
 ANY = T("any")
 
 BUILTIN_TYPES: dict[str, T] = {
@@ -98,10 +101,32 @@ def compatible(a: T, b: T) -> bool:
     return a.kind == b.kind and a.name == b.name
 
 
+def _settle(a: T, b: T) -> tuple[T, T]:
+    """A written whole number takes the kind of the other side (int or money)."""
+    if a.kind == "intlit" and b.kind == "intlit":
+        return INT, INT
+    if a.kind == "intlit":
+        return (b if b.kind in ("int", "money") else NUMBER), b
+    if b.kind == "intlit":
+        return a, (a if a.kind in ("int", "money") else NUMBER)
+    return a, b
+
+
 def arith(op: str, a: T, b: T) -> T | None:
-    """Result type of ``a op b`` for + - * /, or None when not allowed."""
+    """Result type of ``a op b`` for + - * /, or None when not allowed.
+
+    >>> arith("-", T("int"), INTLIT).kind, arith("*", MONEY, INTLIT).kind
+    ('int', 'money')
+    """
     if a.kind == "any" or b.kind == "any":
         return ANY
+    if a.kind == "intlit" and b.kind == "intlit" and op in "+-*":
+        return INTLIT
+    if op == "*" and "intlit" in (a.kind, b.kind):
+        # scaling by a written whole number: 2 × money is money, 2 × count is a count
+        other = b if a.kind == "intlit" else a
+        return other if other.numeric else None
+    a, b = _settle(a, b)
     if not (a.numeric and b.numeric):
         return None
     kinds = {a.kind, b.kind}
@@ -133,6 +158,10 @@ def unify(a: T, b: T) -> T | None:
         return b
     if b.kind == "any":
         return a
+    if "intlit" in (a.kind, b.kind) and a.numeric and b.numeric:
+        a, b = _settle(a, b)
+        if a == b:
+            return a
     if a.numeric and b.numeric and compatible(a, b):
         if "money" in (a.kind, b.kind):
             return MONEY

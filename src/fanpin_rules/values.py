@@ -143,7 +143,7 @@ def to_json_value(v: object, t: T | None = None) -> Any:
     if isinstance(v, Decimal):
         if t is not None and t.kind == "money":
             return f"{round_half_up(v, 2):.2f}"
-        if v == v.to_integral_value() and t is not None and t.kind == "int":
+        if v == v.to_integral_value() and t is not None and t.kind in ("int", "intlit"):
             return int(v)
         text = format(v.normalize(), "f") if v != 0 else "0"
         return text
