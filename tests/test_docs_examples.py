@@ -6,13 +6,17 @@
   temporary file, loaded with :func:`fanpin_rules.load_policy` (so the checker runs),
   must leave no warnings, and its ``example``s must pass.
 * A block whose first line is ``# 片段`` (a fragment) is also checked: it is appended to
-  the nearest block above it that declares itself ``# 共用声明`` (shared declarations)
-  and the whole is loaded.  Its examples, if any, must pass too.
+  the complete block that declares itself ``# 共用声明`` (shared declarations) — the
+  nearest one above it, else the first one in the document — and the whole is loaded,
+  with the same requirements: no warnings, passing examples.
 * The ``python`` blocks of each document form one doctest session (``>>>``), run from
   the repository root, in document order.
+* Blocks can be files: a ``policy`` block with a line ``# 文件: NAME`` among its first
+  two lines, or a block whose info string is ``LANG NAME`` (```` ```json 一户.json ````).
 * The ``console`` blocks list ``$ fanpin …`` commands with their output; each command is
-  run through :func:`fanpin_rules.cli.main` from the repository root and must print
-  exactly that output (stdout and stderr together, in order).
+  run through :func:`fanpin_rules.cli.main` in a temporary folder holding the document's
+  files and must print exactly that output (stdout and stderr together, in order;
+  trailing spaces ignored).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ DOCS = (ROOT / "docs" / "language.md", ROOT / "docs" / "api.md")
 CHECK = "# check"
 FRAGMENT = "# 片段"
 SHARED = "# 共用声明"
+_FILE_MARK = re.compile(r"^#\s*文件\s*[:：]\s*(\S+)\s*$")
 
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
 
@@ -59,18 +64,35 @@ class Block:
         return self.text.split("\n", 1)[0].strip()
 
     @property
+    def lang(self) -> str:
+        return self.info.split()[0] if self.info else ""
+
+    @property
     def shared(self) -> bool:
         return any(ln.strip().startswith(SHARED) for ln in self.text.splitlines()[:2])
+
+    @property
+    def file_name(self) -> str | None:
+        """The name the block is saved under for console examples, if it is a file."""
+        words = self.info.split()
+        if len(words) == 2:
+            return words[1]
+        if self.lang == "policy":
+            for ln in self.text.splitlines()[:2]:
+                m = _FILE_MARK.match(ln.strip())
+                if m:
+                    return m.group(1)
+        return None
 
 
 def blocks(doc: Path, info: str | None = None) -> list[Block]:
     text = doc.read_text("utf-8")
     found = []
     for m in _FENCE.finditer(text):
-        kind = m.group("info").strip()
-        if info is None or kind == info:
-            line = text.count("\n", 0, m.start("body")) + 1
-            found.append(Block(doc, line, kind, m.group("body")))
+        line = text.count("\n", 0, m.start("body")) + 1
+        block = Block(doc, line, m.group("info").strip(), m.group("body"))
+        if info is None or block.lang == info:
+            found.append(block)
     return found
 
 
@@ -101,8 +123,11 @@ def test_policy_block_parses(block: Block) -> None:
 
 
 def _load_and_run(path: Path, text: str, where: str) -> Policy:
+    """Load (so the checker runs), require no warnings, and run the examples."""
     path.write_text(text, "utf-8")
     policy = load_policy(path)
+    warnings = [f"{d.code} {d.message_zh}" for d in policy.diagnostics if d.severity != "info"]
+    assert not warnings, f"{where}: warnings: {warnings}"
     report = run_examples(policy)
     failures = [f"{o.title}: {f}" for o in report.outcomes for f in o.failures]
     assert not failures, f"{where}: examples fail:\n" + "\n".join(failures)
@@ -111,21 +136,14 @@ def _load_and_run(path: Path, text: str, where: str) -> Policy:
 
 @pytest.mark.parametrize("block", CHECKED, ids=_ids(CHECKED))
 def test_complete_policy_checks(block: Block, tmp_path: Path) -> None:
-    policy = _load_and_run(tmp_path / "snippet.policy", block.text, block.where)
-    warnings = [
-        f"{d.code} {d.message_zh}" for d in policy.diagnostics if d.severity != "info"
-    ]
-    assert not warnings, f"{block.where}: warnings: {warnings}"
+    _load_and_run(tmp_path / "snippet.policy", block.text, block.where)
 
 
 def _shared_for(block: Block) -> Block:
-    before = [
-        b
-        for b in POLICY_BLOCKS
-        if b.doc == block.doc and b.line < block.line and b.shared and b.first_line == CHECK
-    ]
-    assert before, f"{block.where}: a # 片段 block needs a # 共用声明 block above it"
-    return before[-1]
+    shared = [b for b in POLICY_BLOCKS if b.doc == block.doc and b.shared and b.first_line == CHECK]
+    assert shared, f"{block.where}: a # 片段 block needs a complete # 共用声明 block"
+    above = [b for b in shared if b.line < block.line]
+    return above[-1] if above else shared[0]
 
 
 @pytest.mark.parametrize("block", FRAGMENTS, ids=_ids(FRAGMENTS))
@@ -143,10 +161,15 @@ def _session(doc: Path) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[d.name for d in DOCS])
+PYTHON_DOCS = [d for d in DOCS if d.is_file() and blocks(d, "python")]
+
+
+def test_api_has_python_sessions() -> None:
+    assert ROOT / "docs" / "api.md" in PYTHON_DOCS
+
+
+@pytest.mark.parametrize("doc", PYTHON_DOCS, ids=[d.name for d in PYTHON_DOCS])
 def test_python_sessions(doc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not blocks(doc, "python"):
-        pytest.skip(f"{doc.name} has no python blocks")
     monkeypatch.chdir(ROOT)
     name = doc.relative_to(ROOT).as_posix()
     test = doctest.DocTestParser().get_doctest(_session(doc), {}, name, name, 0)
@@ -159,6 +182,7 @@ def test_python_sessions(doc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @dataclass(frozen=True)
 class Command:
+    doc: Path
     where: str
     argv: list[str]
     expected: str
@@ -172,7 +196,8 @@ def _commands() -> list[Command]:
         for i, ln in enumerate([*b.text.rstrip("\n").split("\n"), "$ "]):
             if ln.startswith("$ "):
                 if current is not None:
-                    cmds.append(Command(f"{b.where}+{current[0]}", current[1], "\n".join(output)))
+                    where = f"{b.where}+{current[0]}"
+                    cmds.append(Command(b.doc, where, current[1], "\n".join(output)))
                 words = shlex.split(ln[2:])
                 current = (i, words[1:]) if words[:1] == ["fanpin"] else None
                 output = []
@@ -185,9 +210,16 @@ COMMANDS = _commands()
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=[c.where for c in COMMANDS])
-def test_console_output(cmd: Command, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def test_console_output(cmd: Command, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for b in blocks(cmd.doc):
+        if b.file_name is not None:
+            (tmp_path / b.file_name).write_text(b.text, "utf-8")
+    monkeypatch.chdir(tmp_path)
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         fanpin(cmd.argv)
-    assert buf.getvalue().rstrip("\n") == cmd.expected.rstrip("\n"), buf.getvalue()
+
+    def norm(text: str) -> str:
+        return "\n".join(ln.rstrip() for ln in text.strip("\n").splitlines())
+
+    assert norm(buf.getvalue()) == norm(cmd.expected), buf.getvalue()
