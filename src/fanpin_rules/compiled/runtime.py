@@ -1,0 +1,501 @@
+"""Helpers called by the generated code of the compiled evaluator.
+
+Each helper is the reference interpreter's rule for one construct (see
+:mod:`fanpin_rules.evaluator`), written for values that were already computed: an absent
+optional input (``ABSENT``) makes a comparison false and wins over an unknown one, and an
+unknown value (:class:`~fanpin_rules.values.Unknown`) carries the missing inputs that
+block it.  Where the generated code knows that neither can occur it uses plain Python
+operators instead, so these are the slow path.
+
+>>> from decimal import Decimal
+>>> lt(Decimal("8299.99"), Decimal("8300")), lt(ABSENT, Unknown(frozenset({"x"})))
+(True, False)
+>>> add(Decimal(1), Unknown(frozenset({"x"})))
+Unknown(missing=frozenset({'x'}))
+>>> and2(Unknown(frozenset({"a"})), Unknown(frozenset({"b"}))).missing == {"a", "b"}
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from fanpin_rules import ast
+from fanpin_rules.errors import EvaluationError
+from fanpin_rules.evaluator import Plan, months_between
+from fanpin_rules.source import Span
+from fanpin_rules.types import T
+from fanpin_rules.values import (
+    ABSENT,
+    RecordValue,
+    Truth,
+    Unknown,
+    and3,
+    not3,
+    or3,
+    round_half_up,
+    to_json_value,
+    truth,
+    unknown_of,
+)
+
+__all__ = [
+    "ABSENT",
+    "Materializer",
+    "Unknown",
+    "add",
+    "aggregate_value",
+    "and2",
+    "and3",
+    "attr",
+    "call",
+    "cell_in",
+    "div",
+    "eq",
+    "ge",
+    "gt",
+    "in_op",
+    "inter",
+    "is_empty",
+    "is_missing",
+    "is_present",
+    "json_bool",
+    "json_money",
+    "le",
+    "lt",
+    "mul",
+    "ne",
+    "neg",
+    "not3",
+    "or2",
+    "or3",
+    "row_raw",
+    "set_lit",
+    "sub",
+    "table_outcome",
+    "truth",
+    "union",
+    "unknown_of",
+]
+
+_CENT = Decimal("0.01")
+
+# ---------------------------------------------------------------- logic
+
+
+def and2(a: Truth, b: Truth) -> Truth:
+    """``and3((a, b))`` for an ``a`` that is already known not to be false."""
+    if b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return a | b  # type: ignore[operator]
+
+
+def or2(a: Truth, b: Truth) -> Truth:
+    """``or3((a, b))`` for an ``a`` that is already known not to be true."""
+    if b is True:
+        return True
+    if a is False:
+        return b
+    if b is False:
+        return a
+    return a | b  # type: ignore[operator]
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def eq(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a == b)
+
+
+def ne(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a != b)
+
+
+def lt(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a < b)
+
+
+def le(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a <= b)
+
+
+def gt(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a > b)
+
+
+def ge(a: Any, b: Any) -> Truth:
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    return bool(a >= b)
+
+
+COMPARE: dict[str, Callable[[Any, Any], Truth]] = {
+    "=": eq,
+    "!=": ne,
+    "<": lt,
+    "<=": le,
+    ">": gt,
+    ">=": ge,
+}
+
+
+def in_op(a: Any, b: Any, negated: bool) -> Truth:
+    """Membership or inclusion, as ``Evaluation.in_op``."""
+    if a is ABSENT or b is ABSENT:
+        return False
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return unknown_of(a, b)  # type: ignore[return-value]
+    result = frozenset(a) <= frozenset(b) if isinstance(a, tuple | frozenset) else a in b
+    return (not result) if negated else result
+
+
+def cell_in(v: Any, x: Any) -> Truth:
+    """A cell's ``= x`` test: membership when ``x`` is a set, equality otherwise."""
+    if isinstance(x, frozenset):
+        return unknown_of(v) or (False if v is ABSENT else v in x)
+    return eq(v, x)
+
+
+def is_empty(v: Any) -> Truth:
+    if isinstance(v, Unknown):
+        return v
+    if v is ABSENT or v is None:
+        return True
+    if isinstance(v, str):
+        return v.strip() == ""
+    return len(v) == 0
+
+
+def is_missing(v: Any) -> bool:
+    return v is ABSENT or isinstance(v, Unknown)
+
+
+def is_present(v: Any) -> bool:
+    return not (v is ABSENT or isinstance(v, Unknown))
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def _operands(a: Any, b: Any) -> Any:
+    """ABSENT, an Unknown, or None when both operands are values."""
+    if a is ABSENT or b is ABSENT:
+        return ABSENT
+    return unknown_of(a, b)
+
+
+def add(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return a + b if blocked is None else blocked
+
+
+def sub(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return a - b if blocked is None else blocked
+
+
+def mul(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return a * b if blocked is None else blocked
+
+
+def div(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return Decimal(a) / Decimal(b) if blocked is None else blocked
+
+
+def inter(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return frozenset(a) & frozenset(b) if blocked is None else blocked
+
+
+def union(a: Any, b: Any) -> Any:
+    blocked = _operands(a, b)
+    return frozenset(a) | frozenset(b) if blocked is None else blocked
+
+
+def neg(v: Any) -> Any:
+    if isinstance(v, Unknown) or v is ABSENT:
+        return v
+    return -v
+
+
+def set_lit(items: Sequence[Any]) -> Any:
+    unk = unknown_of(*items)
+    if unk is not None:
+        return unk
+    return frozenset(i for i in items if i is not ABSENT)
+
+
+def call(func: str, args: Sequence[Any]) -> Any:
+    """round / months / abs / min / max of already evaluated arguments."""
+    if any(a is ABSENT for a in args):
+        return ABSENT
+    unk = unknown_of(*args)
+    if unk is not None:
+        return unk
+    if func == "round":
+        return round_half_up(args[0], int(args[1]))
+    if func == "months":
+        return months_between(args[0], args[1])
+    if func == "abs":
+        return abs(args[0])
+    if func == "min":
+        return min(args)
+    if func == "max":
+        return max(args)
+    raise AssertionError(func)
+
+
+def aggregate_value(func: str, values: list[Any], unknown: Unknown | None) -> Any:
+    """The result of sum / min / max over the values an aggregation kept."""
+    if unknown is not None:
+        return unknown
+    if func == "sum":
+        return sum(values, Decimal(0))
+    if not values:
+        return ABSENT
+    return min(values) if func == "min" else max(values)
+
+
+# ---------------------------------------------------------------- records
+
+
+class Materializer:
+    """Input records as the interpreter sees them (:class:`RecordValue`), built on demand.
+
+    The generated code reads fields straight from the validated dicts; it builds record
+    values only where one is used as a value (a let holding a record, an equality of
+    records, a trace observation), with the interpreter's caching so that the same record
+    is the same object.
+    """
+
+    __slots__ = ("_root", "data", "plan")
+
+    def __init__(self, plan: Plan, data: Mapping[str, Any]) -> None:
+        self.plan = plan
+        self.data = data
+        self._root: RecordValue | None = None
+
+    @property
+    def root(self) -> RecordValue:
+        if self._root is None:
+            assert self.plan.root is not None
+            self._root = RecordValue(
+                self.plan.root, self.data, "", self.plan.fields[self.plan.root.name]
+            )
+        return self._root
+
+    def _wrap(self, owner: RecordValue, f: ast.Field, value: Any) -> Any:
+        # Evaluation._wrap, which only reads the plan
+        rec = self.plan.record_type(f)
+        if rec is None:
+            return value
+        fields = self.plan.fields[rec.name]
+        path = owner.field_path(f.key)
+        if f.type.of is not None and isinstance(value, tuple | list):
+            return tuple(
+                RecordValue(rec, v, f"{path}[{i}]", fields) if isinstance(v, Mapping) else v
+                for i, v in enumerate(value)
+            )
+        if isinstance(value, Mapping):
+            return RecordValue(rec, value, path, fields)
+        return value
+
+    def field(self, rv: RecordValue, f: ast.Field) -> Any:
+        return rv.get(f, self._wrap)
+
+    def path(self, steps: Sequence[ast.Field | int]) -> Any:
+        """The value at ``steps`` from the root: fields and list positions."""
+        value: Any = self.root
+        for step in steps:
+            if isinstance(value, Unknown) or value is ABSENT:
+                return value
+            value = value[step] if isinstance(step, int) else self.field(value, step)
+        return value
+
+    def attr(self, obj: Any, name: str, span: Span) -> Any:
+        """``obj.name`` for a record value that did not come straight from the input."""
+        if isinstance(obj, Unknown) or obj is ABSENT:
+            return obj
+        if isinstance(obj, RecordValue):
+            return self.field(obj, obj.fields[name])
+        if isinstance(obj, dict):
+            return obj.get(name, ABSENT)
+        raise EvaluationError(f"cannot read .{name} of {obj!r}", span)
+
+
+def attr(m: Materializer, obj: Any, name: str, span: Span) -> Any:
+    return m.attr(obj, name, span)
+
+
+# ---------------------------------------------------------------- tables
+
+
+def table_outcome(
+    name: str,
+    hit: str,
+    aggregation: str | None,
+    ids: Sequence[str],
+    truths: list[Truth],
+    out: Callable[[int], Any],
+    rank: Callable[[Any], int],
+    span: Span,
+) -> tuple[Any, list[int], dict[int, str], dict[int, str]]:
+    """Value, selected rows, row statuses and shadowing of a table, as ``_run_table``."""
+    status: dict[int, str] = {}
+    shadowed: dict[int, str] = {}
+    selected: list[int] = []
+    value: Any = ABSENT
+    trues = [i for i, t in enumerate(truths) if t is True]
+    unknowns = [i for i, t in enumerate(truths) if isinstance(t, Unknown)]
+    undetermined_value: Unknown | None = None
+    for i in unknowns:
+        status[i] = "undetermined"
+    for i, t in enumerate(truths):
+        if t is False:
+            status[i] = "not_fired"
+    if hit == "first":
+        first_true = trues[0] if trues else None
+        blockers = [i for i in unknowns if first_true is None or i < first_true]
+        if first_true is not None and not blockers:
+            selected = [first_true]
+            for i in trues[1:]:
+                status[i] = "shadowed"
+                shadowed[i] = ids[first_true]
+        elif blockers:
+            undetermined_value = unknown_of(*(truths[i] for i in blockers))
+            for i in trues:
+                status[i] = "undetermined"
+    elif hit in ("unique", "any"):
+        if unknowns:
+            undetermined_value = unknown_of(*(truths[i] for i in unknowns))
+            for i in trues:
+                status[i] = "undetermined"
+        elif len(trues) > 1 and hit == "unique":
+            shown = ", ".join(ids[i] for i in trues)
+            raise EvaluationError(
+                f"决策表「{name}」(unique) 同时命中多行: {shown} / "
+                f"table '{name}' (unique) matched several rows: {shown}",
+                span,
+            )
+        elif trues:
+            if hit == "any":
+                outs = [out(i) for i in trues]
+                if any(o != outs[0] for o in outs[1:]):
+                    shown = ", ".join(ids[i] for i in trues)
+                    raise EvaluationError(
+                        f"决策表「{name}」(any) 命中的行结论不同: {shown} / "
+                        f"table '{name}' (any) matched rows with different outputs: {shown}",
+                        span,
+                    )
+            selected = trues
+    elif hit == "priority":
+        ranks = {i: rank(out(i)) for i in trues}
+        best = min(trues, key=lambda i: (ranks[i], i)) if trues else None
+        blockers = [i for i in unknowns if best is None or rank(out(i)) <= ranks[best]]
+        if blockers:
+            undetermined_value = unknown_of(*(truths[i] for i in blockers))
+            for i in trues:
+                status[i] = "undetermined"
+        elif best is not None:
+            selected = [best]
+            for i in trues:
+                if i != best:
+                    status[i] = "shadowed"
+                    shadowed[i] = ids[best]
+    else:  # rule_order, output_order, collect
+        selected = list(trues)
+        if hit == "output_order":
+            selected.sort(key=lambda i: (rank(out(i)), i))
+        if unknowns:
+            undetermined_value = unknown_of(*(truths[i] for i in unknowns))
+    for i in selected:
+        status[i] = "fired"
+    if undetermined_value is not None:
+        value = undetermined_value
+    elif hit in ("first", "priority", "unique", "any"):
+        value = out(selected[0]) if selected else ABSENT
+    else:
+        collected = [out(i) for i in selected]
+        if hit == "collect" and aggregation in ("sum", "min", "max", "count"):
+            if aggregation == "count":
+                value = len(collected)
+            elif not collected:
+                value = Decimal(0) if aggregation == "sum" else ABSENT
+            elif aggregation == "sum":
+                value = sum(collected, Decimal(0))
+            else:
+                value = min(collected) if aggregation == "min" else max(collected)
+        else:
+            value = tuple(collected)
+    return value, selected, status, shadowed
+
+
+def row_raw(status: dict[int, str], truths: list[Truth], value: Any, index: int) -> Truth:
+    """A table row's conclusion before overrides, as ``Evaluation.conclusion``."""
+    st = status[index]
+    if st == "fired":
+        return True
+    if st == "undetermined":
+        t = truths[index]
+        return t if isinstance(t, Unknown) else (unknown_of(value) or Unknown(frozenset()))
+    return False
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def json_money(v: Any) -> Any:
+    """``to_json_value(v, money)``, with the common case inline."""
+    if v.__class__ is Decimal:
+        return f"{v.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}"
+    return to_json_value(v, _MONEY)
+
+
+def json_bool(v: Any) -> Any:
+    if v.__class__ is bool:
+        return v
+    return to_json_value(v, _BOOL)
+
+
+_MONEY = T("money")
+_BOOL = T("bool")
+
+
+def date_iso(v: dt.date) -> str:
+    return v.isoformat()
+
+
+# re-exported for the generated code (one namespace)
+__all__ += ["COMPARE", "and3", "not3", "or3", "round_half_up", "to_json_value"]
