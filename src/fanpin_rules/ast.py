@@ -21,6 +21,10 @@ def _span() -> Span:
     return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
 
 
+def _spans() -> tuple[Span, ...]:
+    return attrs.field(default=(), eq=False, repr=False, kw_only=True)
+
+
 # ------------------------------------------------------------------ expressions
 
 
@@ -274,6 +278,7 @@ class Field:
     cite: str | None = None
     span: Span = _span()
     name_span: Span = _span()
+    default_span: Span = _span()
 
 
 @attrs.frozen
@@ -334,6 +339,7 @@ class RuleDecl:
     message: str
     span: Span = _span()
     name_span: Span = _span()
+    severity_span: Span = _span()
 
 
 @attrs.frozen
@@ -393,6 +399,7 @@ class Row:
     cite: str | None = None
     message: str | None = None
     span: Span = _span()
+    split_span: Span = _span()  # the `||` between conditions and outputs
 
 
 @attrs.frozen
@@ -408,6 +415,8 @@ class TableDecl:
     rows: tuple[Row, ...]
     span: Span = _span()
     name_span: Span = _span()
+    hit_span: Span = _span()
+    aggregation_span: Span = _span()
 
 
 @attrs.frozen
@@ -449,6 +458,8 @@ class ExampleDecl:
     expects: tuple[Expect, ...]
     span: Span = _span()
     name_span: Span = _span()
+    like_span: Span = _span()
+    param_spans: tuple[Span, ...] = _spans()  # one per entry of ``params``
 
 
 Item = Union[

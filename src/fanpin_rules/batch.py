@@ -201,25 +201,22 @@ def input_digest(household: Household) -> str:
     >>> input_digest(a) == input_digest(b), input_digest(a)[:7]
     (True, 'sha256:')
     """
-    text = json.dumps(
-        _canonical(household.data),
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    text = _CANONICAL.encode(household.data)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical(v: Any) -> Any:
+def _canonical_scalar(v: object) -> str:
     if isinstance(v, Decimal):
         return format(v.normalize(), "f") if v else "0"
     if isinstance(v, dt.date):
         return v.isoformat()
-    if isinstance(v, dict):
-        return {k: _canonical(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_canonical(x) for x in v]
-    return v
+    raise TypeError(f"not a household value: {type(v).__name__}")
+
+
+# the C encoder walks dicts, lists and tuples; only decimals and dates call back into Python
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_scalar
+)
 
 
 # ---------------------------------------------------------------- one record

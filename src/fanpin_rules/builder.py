@@ -13,7 +13,7 @@ from lark.tree import Meta as LarkMeta
 
 from fanpin_rules import ast
 from fanpin_rules.errors import Diagnostic
-from fanpin_rules.source import Span
+from fanpin_rules.source import NOWHERE, Span
 
 OP_NORMAL = {
     "≤": "<=",
@@ -148,11 +148,13 @@ class Builder(Transformer[Token, ast.Module]):
         typ = items[i]
         opts: dict[str, Any] = {"bounds": []}
         for opt in items[i + 1 :]:
-            kind, value = opt
+            kind, value = opt[0], opt[1]
             if kind == "bounds":
                 opts["bounds"].append(value)
             else:
                 opts[kind] = value
+            if kind == "default":
+                opts["default_span"] = opt[2]
         opts["bounds"] = tuple(opts["bounds"])
         return ast.Field(
             key, label, typ, span=self._span(meta), name_span=self._tspan(key_tok), **opts
@@ -167,8 +169,9 @@ class Builder(Transformer[Token, ast.Module]):
     def opt_required(self, items: list[Any]) -> tuple[str, Any]:
         return ("required", True)
 
-    def opt_default(self, items: list[Any]) -> tuple[str, Any]:
-        return ("default", _keep(items)[0])
+    @v_args(meta=True)
+    def opt_default(self, meta: LarkMeta, items: list[Any]) -> tuple[str, Any, Span]:
+        return ("default", _keep(items)[0], self._span(meta))
 
     @v_args(meta=True)
     def opt_bound(self, meta: LarkMeta, items: list[Any]) -> tuple[str, Any]:
@@ -184,8 +187,8 @@ class Builder(Transformer[Token, ast.Module]):
     def opt_unit(self, items: list[Any]) -> tuple[str, Any]:
         return ("unit", _unquote(items[1]))
 
-    def opt_severity(self, items: list[Any]) -> tuple[str, Any]:
-        return ("severity", str(items[1]))
+    def opt_severity(self, items: list[Any]) -> tuple[str, Any, Span]:
+        return ("severity", str(items[1]), self._tspan(items[1]))
 
     def opt_overrides(self, items: list[Any]) -> tuple[str, Any]:
         return ("overrides", tuple(str(t) for t in items[1:]))
@@ -263,8 +266,11 @@ class Builder(Transformer[Token, ast.Module]):
             title = _title(items[i])
             i += 1
         opts: dict[str, Any] = {"cite": None, "severity": None, "overrides": ()}
+        spans: dict[str, Span] = {}
         while isinstance(items[i], tuple):
             opts[items[i][0]] = items[i][1]
+            if len(items[i]) > 2:
+                spans[f"{items[i][0]}_span"] = items[i][2]
             i += 1
         when = items[i + 1]
         message = _unquote(items[i + 3])
@@ -278,6 +284,7 @@ class Builder(Transformer[Token, ast.Module]):
             message,
             name_span=self._tspan(items[1]),
             span=self._span(meta),
+            **spans,
         )
 
     # -------------------------------------------------------------- tables
@@ -289,10 +296,13 @@ class Builder(Transformer[Token, ast.Module]):
         if _is_label(rest[0]):
             label = rest.pop(0)
         rest.pop(0)  # HIT
-        hit = rest.pop(0).value
+        hit_name = rest.pop(0)
+        hit = hit_name.value
         aggregation = None
+        aggregation_span = hit_name.span
         if isinstance(rest[0], _HitName):
-            aggregation = rest.pop(0).value
+            aggregation_name = rest.pop(0)
+            aggregation, aggregation_span = aggregation_name.value, aggregation_name.span
         opts: dict[str, Any] = {"cite": None, "overrides": ()}
         while isinstance(rest[0], tuple):
             opts[rest[0][0]] = rest[0][1]
@@ -304,7 +314,7 @@ class Builder(Transformer[Token, ast.Module]):
         }
         rows = []
         for raw in rest:
-            row_id, cells, outs, span = raw
+            row_id, cells, outs, span, split_span = raw
             extra: dict[str, str | None] = {"cite": None, "message": None}
             values = []
             for i, o in enumerate(outs):
@@ -320,6 +330,7 @@ class Builder(Transformer[Token, ast.Module]):
                     extra["cite"],
                     extra["message"],
                     span=span,
+                    split_span=split_span,
                 )
             )
         return ast.TableDecl(
@@ -334,11 +345,13 @@ class Builder(Transformer[Token, ast.Module]):
             tuple(rows),
             name_span=self._tspan(items[1]),
             span=self._span(meta),
+            hit_span=hit_name.span,
+            aggregation_span=aggregation_span,
         )
 
     def hit_name(self, items: list[Token]) -> _HitName:
         # DMN writes hit policies in capitals (FIRST, COLLECT SUM); we accept both
-        return _HitName(str(items[0]).lower())
+        return _HitName(str(items[0]).lower(), self._tspan(items[0]))
 
     def table_header(self, items: list[Any]) -> _Header:
         split = next(i for i, t in enumerate(items) if isinstance(t, Token) and t.type == "DPIPE")
@@ -352,9 +365,15 @@ class Builder(Transformer[Token, ast.Module]):
     @v_args(meta=True)
     def table_row(
         self, meta: LarkMeta, items: list[Any]
-    ) -> tuple[str, list[ast.Cell], list[ast.Expr], Span]:
+    ) -> tuple[str, list[ast.Cell], list[ast.Expr], Span, Span]:
         split = next(i for i, t in enumerate(items) if isinstance(t, Token) and t.type == "DPIPE")
-        return (str(items[0]), items[1:split], items[split + 1 :], self._span(meta))
+        return (
+            str(items[0]),
+            items[1:split],
+            items[split + 1 :],
+            self._span(meta),
+            self._tspan(items[split]),
+        )
 
     @v_args(meta=True)
     def cell_any(self, meta: LarkMeta, items: list[Any]) -> ast.CellAny:
@@ -394,20 +413,25 @@ class Builder(Transformer[Token, ast.Module]):
         title = _title(items[1])
         rest = items[2:]
         like = None
+        like_span = NOWHERE
         if rest and isinstance(rest[0], Token) and rest[0].type == "LIKE":
             like = _unquote(rest[1])
+            like_span = self._tspan(rest[1])
             rest = rest[2:]
         as_of = None
         data: dict[str, ast.JSON] | None = None
         params: list[tuple[str, ast.Literal_]] = []
+        param_spans: list[Span] = []
         expects: list[ast.Expect] = []
-        for kind, value in rest:
+        for entry in rest:
+            kind, value = entry[0], entry[1]
             if kind == "input":
                 data = value
             elif kind == "as_of":
                 as_of = value
             elif kind == "param":
                 params.append(value)
+                param_spans.append(entry[2])
             else:
                 expects.append(value)
         return ast.ExampleDecl(
@@ -419,6 +443,8 @@ class Builder(Transformer[Token, ast.Module]):
             tuple(expects),
             name_span=self._tspan(items[1]),
             span=self._span(meta),
+            like_span=like_span,
+            param_spans=tuple(param_spans),
         )
 
     def ex_input(self, items: list[Any]) -> tuple[str, Any]:
@@ -440,9 +466,10 @@ class Builder(Transformer[Token, ast.Module]):
             )
         return ("as_of", self._date(items[-1]))
 
-    def ex_param(self, items: list[Any]) -> tuple[str, Any]:
+    @v_args(meta=True)
+    def ex_param(self, meta: LarkMeta, items: list[Any]) -> tuple[str, Any, Span]:
         items = _keep(items)
-        return ("param", (str(items[1]), items[2]))
+        return ("param", (str(items[1]), items[2]), self._span(meta))
 
     @v_args(meta=True)
     def ex_expect_rules(self, meta: LarkMeta, items: list[Any]) -> tuple[str, Any]:
@@ -619,6 +646,7 @@ def _title(tok: Any) -> str:
 @attrs.frozen
 class _HitName:
     value: str
+    span: Span
 
 
 @attrs.define

@@ -92,13 +92,20 @@ def build_model(modules: Sequence[ast.Module]) -> tuple[PolicyModel, list[Diagno
     def dup(what_zh: str, what_en: str, name: str, node: object, first: object) -> None:
         span = ast.name_span(node)
         first_span = getattr(first, "span", None)
-        where = first_span.where() if first_span is not None else "?"
+        if first_span is None:
+            where_zh, where_en = "第一次在 ?", "first at ?"
+        elif first_span.path == span.path:
+            where_zh = f"第一次在第 {first_span.line} 行"
+            where_en = f"first on line {first_span.line}"
+        else:
+            where_zh = f"第一次在 {first_span.where()}"
+            where_en = f"first at {first_span.where()}"
         diags.append(
             Diagnostic(
                 "F120",
                 "error",
-                f"{what_zh}「{name}」重复定义 (第一次在 {where})",
-                f"{what_en} '{name}' is defined twice (first at {where})",
+                f"{what_zh}「{name}」重复定义 ({where_zh})",
+                f"{what_en} '{name}' is defined twice ({where_en})",
                 span,
                 "改名或删除其中一个",
                 "rename or remove one of them",

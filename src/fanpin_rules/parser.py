@@ -735,18 +735,27 @@ def load_modules(path: str | Path) -> tuple[tuple[ast.Module, ...], dict[str, st
     seen: set[Path] = set()
     diagnostics: list[Diagnostic] = []
 
-    def visit(p: Path, stack: tuple[Path, ...], at: Span | None) -> None:
+    def shown(p: Path) -> str:
+        """A file as the writer knows it: relative to the folder of the main file."""
+        try:
+            return p.resolve().relative_to(root.resolve().parent).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    def visit(p: Path, stack: tuple[Path, ...], at: Span | None, written: str) -> None:
         key = p.resolve()
         if key in stack:
+            chain = " → ".join(shown(q) for q in (*stack[stack.index(key) :], key))
             diagnostics.append(
                 Diagnostic(
                     "F110",
                     "error",
-                    f"循环引用: {p.name} 又引用了自己",
-                    f"circular include: {p.name} includes itself",
+                    f"循环引用: {chain}",
+                    f"circular include: {chain}",
                     at,
-                    "删除其中一处 include",
-                    "remove one of the includes",
+                    "删掉这一行 include: 分文件之间不要互相引用, 都在总文件里 include",
+                    "remove this include: parts should not include each other; include them "
+                    "all from the main file",
                 )
             )
             return
@@ -756,15 +765,18 @@ def load_modules(path: str | Path) -> tuple[tuple[ast.Module, ...], dict[str, st
         if not p.is_file():
             if at is None:
                 raise PolicyLoadError(f"找不到政策文件 / policy file not found: {p}")
+            folder = p.parent.as_posix()
+            hz, he = _similar_file(written, Path(at.path).parent)
             diagnostics.append(
                 Diagnostic(
                     "F111",
                     "error",
-                    f"找不到引用的文件 {p}",
-                    f"included file not found: {p}",
+                    f"找不到引用的文件「{written}」(在文件夹 {folder} 里找)",
+                    f"included file not found: '{written}' (looked in folder {folder})",
                     at,
-                    "路径相对于当前文件所在的文件夹",
-                    "the path is relative to the folder of this file",
+                    hz or "路径相对于当前文件所在的文件夹, 文件夹之间用 / 分隔",
+                    he
+                    or "the path is relative to the folder of this file; separate folders with /",
                 )
             )
             return
@@ -781,11 +793,22 @@ def load_modules(path: str | Path) -> tuple[tuple[ast.Module, ...], dict[str, st
         modules.append(module)
         for item in module.items:
             if isinstance(item, ast.Include):
-                visit(p.parent / item.path, (*stack, key), item.span)
+                visit(p.parent / item.path, (*stack, key), item.span, item.path)
 
-    visit(root, (), None)
+    visit(root, (), None, str(root))
     if diagnostics:
         from fanpin_rules.errors import PolicyCheckError
 
         raise PolicyCheckError(diagnostics)
     return tuple(modules), texts
+
+
+def _similar_file(written: str, folder: Path) -> tuple[str, str]:
+    """'Did you mean' among the policy files of the folder (and its subfolders)."""
+    from fanpin_rules.suggest import did_you_mean
+
+    try:
+        found = sorted(q.relative_to(folder).as_posix() for q in folder.rglob("*.policy"))
+    except OSError:
+        return "", ""
+    return did_you_mean(written, found[:500])

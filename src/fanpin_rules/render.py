@@ -19,7 +19,8 @@ from typing import Any
 
 from fanpin_rules.errors import Diagnostic, HouseholdInputError
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+# "info" is 说明 in Chinese: 提示 is the label of the hint line.
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "说明"}
 SEVERITY_EN = {"error": "error", "warning": "warning", "info": "note"}
 
 

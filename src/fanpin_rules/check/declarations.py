@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fanpin_rules import ast
 from fanpin_rules.ast import name_span
@@ -40,6 +41,16 @@ HIT_POLICIES = {
     "汇总": "collect",
 }
 AGGREGATIONS = {"sum", "min", "max", "count", "list"}
+SEVERITY_HINT_ZH = "可用: error (错误)、warning (警告)、info (提示)、high (严重)"
+SEVERITY_HINT_EN = "use error (错误), warning (警告), info (提示) or high (严重)"
+HIT_HINT_ZH = (
+    "可用: first (首个)、unique (唯一)、any (任一)、priority (优先)、rule_order (规则顺序)、"
+    "output_order (输出顺序)、collect (汇总)"
+)
+HIT_HINT_EN = (
+    "use first (首个), unique (唯一), any (任一), priority (优先), rule_order (规则顺序), "
+    "output_order (输出顺序) or collect (汇总)"
+)
 
 
 def default_as_of(model: PolicyModel) -> dt.date | None:
@@ -134,13 +145,14 @@ def check_declarations(model: PolicyModel, ctx: CheckContext) -> None:
             if t is None:
                 _unknown_type(model, ctx, f.type)
             elif not isinstance(f.default, ast._NoDefault) and not _json_fits(model, t, f.default):
+                hz, he = _default_hint(model, t)
                 ctx.error(
                     "F301",
-                    name_span(f),
-                    f"字段「{f.key}」的默认值与类型{t.show()}不符",
-                    f"the default of field '{f.key}' does not fit its type {t.show('en')}",
-                    "默认值要是该类型的值, 例如 = false、= 0、= []",
-                    "the default must be a value of the type, e.g. = false, = 0, = []",
+                    f.default_span if f.default_span.line > 0 else name_span(f),
+                    f"字段「{f.key}」的默认值与类型「{t.show()}」不符",
+                    f"the default of field '{f.key}' does not fit its type '{t.show('en')}'",
+                    hz,
+                    he,
                 )
             if f.required and not isinstance(f.default, ast._NoDefault):
                 ctx.warn(
@@ -151,6 +163,7 @@ def check_declarations(model: PolicyModel, ctx: CheckContext) -> None:
                     "删除 required 或默认值",
                     "remove `required` or the default",
                 )
+    _record_cycles(model, ctx)
     as_of = default_as_of(model)
     for p in model.params.values():
         t = type_of_ref(model, p.type)
@@ -158,24 +171,28 @@ def check_declarations(model: PolicyModel, ctx: CheckContext) -> None:
             _unknown_type(model, ctx, p.type)
             continue
         dates = [v.effective for v in p.values]
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
+        bad = next((i for i in range(1, len(dates)) if dates[i] <= dates[i - 1]), None)
+        if bad is not None:
+            earlier = "等于" if dates[bad] == dates[bad - 1] else "早于"
             ctx.error(
                 "F502",
-                name_span(p),
+                p.values[bad].span,
                 f"参数「{p.name}」的生效日期要从早到晚排列, 且不能重复",
                 f"the effective dates of parameter '{p.name}' must be increasing and distinct",
-                "按日期先后排列各个取值",
-                "list the values in date order",
+                f"{dates[bad]} {earlier}上一行的 {dates[bad - 1]}; 按日期先后排列各个取值",
+                f"{dates[bad]} is not after {dates[bad - 1]} on the line above; list the "
+                "values in date order",
             )
         for v in p.values:
             if not _literal_fits(t, v.value):
+                hz, he = _param_value_hint(t, v)
                 ctx.error(
                     "F302",
                     v.value.span,
-                    f"参数「{p.name}」的取值与类型{t.show()}不符",
-                    f"a value of parameter '{p.name}' does not fit its type {t.show('en')}",
-                    "金额、数值写数字, 日期写 2024-01-01, 是否写 true/false",
-                    "money and numbers as digits, dates as 2024-01-01, bools as true/false",
+                    f"参数「{p.name}」的取值与类型「{t.show()}」不符",
+                    f"a value of parameter '{p.name}' does not fit its type '{t.show('en')}'",
+                    hz,
+                    he,
                 )
         if as_of is not None and not any(d <= as_of for d in dates):
             ctx.error(
@@ -191,22 +208,22 @@ def check_declarations(model: PolicyModel, ctx: CheckContext) -> None:
             hz, he = did_you_mean(rule.severity, SEVERITIES)
             ctx.error(
                 "F140",
-                name_span(rule),
+                rule.severity_span if rule.severity_span.line > 0 else name_span(rule),
                 f"不认识的级别「{rule.severity}」",
                 f"unknown severity '{rule.severity}'",
-                hz or "可用: error、warning、info、high",
-                he or "use error, warning, info or high",
+                f"{hz} {SEVERITY_HINT_ZH}" if hz else SEVERITY_HINT_ZH,
+                f"{he} {SEVERITY_HINT_EN}" if he else SEVERITY_HINT_EN,
             )
     for table in model.tables.values():
         if table.hit not in HIT_POLICIES:
             hz, he = did_you_mean(table.hit, HIT_POLICIES)
             ctx.error(
                 "F401",
-                name_span(table),
+                table.hit_span if table.hit_span.line > 0 else name_span(table),
                 f"不认识的命中策略「{table.hit}」",
                 f"unknown hit policy '{table.hit}'",
-                hz or "可用: unique any first priority rule_order output_order collect",
-                he or "use unique, any, first, priority, rule_order, output_order or collect",
+                f"{hz} {HIT_HINT_ZH}" if hz else HIT_HINT_ZH,
+                f"{he} {HIT_HINT_EN}" if he else HIT_HINT_EN,
             )
         hit = HIT_POLICIES.get(table.hit.lower())
         if table.aggregation is not None and (
@@ -214,13 +231,90 @@ def check_declarations(model: PolicyModel, ctx: CheckContext) -> None:
         ):
             ctx.error(
                 "F402",
-                name_span(table),
+                table.aggregation_span if table.aggregation_span.line > 0 else name_span(table),
                 f"聚合「{table.aggregation}」只能用在 collect 后面 (sum、min、max、count、list)",
                 f"aggregation '{table.aggregation}' only follows collect (sum, min, max, count, "
                 "list)",
                 "例如 hit collect sum",
                 "e.g. hit collect sum",
             )
+
+
+def _record_cycles(model: PolicyModel, ctx: CheckContext) -> None:
+    """F134: an input record that contains itself, directly or through other records."""
+    root = model.root_record
+    if root is None:
+        return
+    reported: set[frozenset[str]] = set()
+
+    def nested(f: ast.Field) -> str | None:
+        t = type_of_ref(model, f.type)
+        if t is not None and t.kind == "list":
+            t = t.elem
+        if t is not None and t.kind == "record" and t.name in model.records:
+            return model.records[t.name].name
+        return None
+
+    def walk(name: str, stack: tuple[str, ...]) -> None:
+        for f in model.records[name].fields:
+            child = nested(f)
+            if child is None:
+                continue
+            if child in stack or child == name:
+                cycle = (*stack[stack.index(child) :], name) if child in stack else (name,)
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    _report_cycle(ctx, f, (*cycle, child))
+                continue
+            walk(child, (*stack, name))
+
+    walk(root.name, ())
+
+
+def _report_cycle(ctx: CheckContext, f: ast.Field, path: tuple[str, ...]) -> None:
+    shown = " → ".join(path)
+    ctx.error(
+        "F134",
+        f.type.span if f.type.span.line > 0 else name_span(f),
+        f"记录「{path[0]}」直接或间接包含了它自己: {shown}",
+        f"record '{path[0]}' contains itself: {shown}",
+        f"输入记录不能递归嵌套; 改用编号引用, 例如 {f.key}_id {f.label or f.key}编号: text",
+        f"input records cannot nest recursively; refer by id instead, e.g. {f.key}_id: text",
+    )
+
+
+def _default_hint(model: PolicyModel, t: T) -> tuple[str, str]:
+    if t.kind == "bool":
+        return "写 = false 或 = 否 (不加引号)", "write = false or = true (no quotes)"
+    if t.numeric:
+        return "写数字, 不加引号和单位, 例如 = 0", "write a number without quotes, e.g. = 0"
+    if t.kind == "list":
+        return "列表的默认值写 = []", "a list default is written = []"
+    if t.kind == "enum" and t.name is not None:
+        first = model.enums[t.name].members[0].value if model.enums[t.name].members else "…"
+        return (
+            f'写枚举「{t.name}」的一个取值, 加英文双引号, 例如 = "{first}"',
+            f'write a value of enum {t.name} in double quotes, e.g. = "{first}"',
+        )
+    return '加英文双引号, 例如 = "…"', 'write it in double quotes, e.g. = "…"'
+
+
+def _param_value_hint(t: T, v: ast.ParamValue) -> tuple[str, str]:
+    if t.numeric:
+        digits = ""
+        if isinstance(v.value, ast.String):
+            m = re.search(r"\d+(?:\.\d+)?", v.value.value.replace(",", ""))
+            digits = m.group(0) if m else ""
+        shown = f"{v.effective}: {digits or 8300}"
+        return (
+            f"写数字, 不加引号和单位: {shown}",
+            f"write a number without quotes or unit: {shown}",
+        )
+    if t.kind == "date":
+        return "日期不加引号, 例如 2024-01-01: 2024-07-01", "write a date without quotes"
+    if t.kind == "bool":
+        return "写 true/false 或 是/否, 不加引号", "write true or false, without quotes"
+    return '文字要加英文双引号, 例如 "…"', 'write text in double quotes, e.g. "…"'
 
 
 def _unknown_type(model: PolicyModel, ctx: CheckContext, ref: ast.TypeRef) -> None:

@@ -14,6 +14,14 @@ EXPECT_KINDS = {
     "待定": "undetermined",
 }
 FLAG_KINDS = {"rejected": "rejected", "拒收": "rejected"}
+EXPECT_HINT_ZH = (
+    "可用: expect fired (预期 触发)、expect not fired (预期 非 触发)、"
+    "expect undetermined (预期 待定)"
+)
+EXPECT_HINT_EN = (
+    "use expect fired (预期 触发), expect not fired (预期 非 触发) or expect undetermined "
+    "(预期 待定)"
+)
 
 
 def check_examples(model: PolicyModel, ctx: CheckContext) -> None:
@@ -26,7 +34,7 @@ def check_examples(model: PolicyModel, ctx: CheckContext) -> None:
             hz, he = did_you_mean(ex.like, titles)
             ctx.error(
                 "F601",
-                ex.span,
+                ex.like_span if ex.like_span.line > 0 else ex.span,
                 f"找不到示例「{ex.like}」",
                 f"no example titled '{ex.like}'",
                 hz,
@@ -41,14 +49,13 @@ def check_examples(model: PolicyModel, ctx: CheckContext) -> None:
                 '写 input { ... } 或 like "另一个示例"',
                 'write input { ... } or like "another example"',
             )
-        for name, _ in ex.params:
+        for i, (name, _) in enumerate(ex.params):
             if name not in model.aliases or model.aliases[name][0] != "param":
                 hz, he = did_you_mean(
                     name, [n for n, k in model.aliases.items() if k[0] == "param"]
                 )
-                ctx.error(
-                    "F604", ex.span, f"未知参数「{name}」", f"unknown parameter '{name}'", hz, he
-                )
+                at = ex.param_spans[i] if i < len(ex.param_spans) else ex.span
+                ctx.error("F604", at, f"未知参数「{name}」", f"unknown parameter '{name}'", hz, he)
         for exp in ex.expects:
             if isinstance(exp, ast.ExpectRules):
                 if exp.kind not in EXPECT_KINDS:
@@ -58,8 +65,8 @@ def check_examples(model: PolicyModel, ctx: CheckContext) -> None:
                         exp.span,
                         f"不认识的预期「{exp.kind}」",
                         f"unknown expectation '{exp.kind}'",
-                        hz or "可用: expect fired / expect not fired / expect undetermined",
-                        he or "use expect fired / expect not fired / expect undetermined",
+                        f"{hz} {EXPECT_HINT_ZH}" if hz else EXPECT_HINT_ZH,
+                        f"{he} {EXPECT_HINT_EN}" if he else EXPECT_HINT_EN,
                     )
                 for rid in exp.rule_ids:
                     if rid not in ids:
@@ -90,6 +97,6 @@ def check_examples(model: PolicyModel, ctx: CheckContext) -> None:
                     exp.span,
                     f"不认识的预期「{exp.kind}」",
                     f"unknown expectation '{exp.kind}'",
-                    hz or '可用: expect rejected "字段"',
-                    he or 'use expect rejected "field"',
+                    hz or '可用: expect rejected "字段" (预期 拒收 "字段")',
+                    he or 'use expect rejected "field" (预期 拒收 "字段")',
                 )

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import attrs
@@ -69,6 +70,30 @@ PREDICATES = {
     "present": "present",
     "存在": "present",
 }
+FUNCTIONS_HINT_ZH = (
+    "可用: count (计数)、sum (求和)、any (存在)、all (全部)、min (最小)、max (最大)、"
+    "round (四舍五入)、months (月数)、abs (绝对值)、missing_required (缺少必填项)"
+)
+FUNCTIONS_HINT_EN = (
+    "available: count (计数), sum (求和), any (存在), all (全部), min (最小), max (最大), "
+    "round (四舍五入), months (月数), abs (绝对值), missing_required (缺少必填项)"
+)
+# How each function is called: {f} is the name as written.
+SIGNATURES: dict[str, tuple[str, str]] = {
+    "round": ("{f}(数值, 小数位数), 例如 {f}(家庭纯收入 / 家庭人口数, 2)", "{f}(number, decimals)"),
+    "months": (
+        "{f}(开始日期, 结束日期), 例如 {f}(识别日期, 评估日期)",
+        "{f}(start date, end date)",
+    ),
+    "abs": ("{f}(数值)", "{f}(number)"),
+    "missing_required": ("{f}() (括号里不写参数)", "{f}() (no arguments)"),
+    "count": ("{f}(列表) 或 {f}(列表 where 条件)", "{f}(list) or {f}(list where condition)"),
+    "sum": ("{f}(列表: 值)", "{f}(list: value)"),
+    "any": ("{f}(列表: 条件)", "{f}(list: condition)"),
+    "all": ("{f}(列表: 条件)", "{f}(list: condition)"),
+    "min": ("{f}(列表: 值) 或 {f}(值1, 值2)", "{f}(list: value) or {f}(a, b)"),
+    "max": ("{f}(列表: 值) 或 {f}(值1, 值2)", "{f}(list: value) or {f}(a, b)"),
+}
 KEYWORD_PREFIXES = ("当", "则", "且", "或", "非", "是", "否", "如果", "否则", "属于", "其中")
 ELEMENT_NAMES = ("it", "该项")
 
@@ -103,6 +128,8 @@ class Typer:
         self.ctx = ctx
         self.in_progress: list[str] = []
         self.current: str = ""
+        # a whole table cell that is a bare name: unquoted text, most likely
+        self.bare_cell: ast.Expr | None = None
 
     # ------------------------------------------------------------ declarations
     def let_type(self, name: str, at: Span | None) -> T:
@@ -162,7 +189,7 @@ class Typer:
             t: T | None = declared
             for row in table.rows:
                 if i < len(row.outputs):
-                    rt = self.infer(row.outputs[i], ())
+                    rt = self.infer_cell(row.outputs[i])
                     if declared is not None:
                         self._check_literal_in_enum(declared, row.outputs[i])
                         if unify(declared, rt) is None:
@@ -205,13 +232,23 @@ class Typer:
                 if not compatible(column, t) or (
                     test.op not in ("=", "!=") and not _ordered(column)
                 ):
-                    self._incomparable(test.value.span, column, t)
+                    hint = _quoted_date(column, t, test.value, test.value)
+                    self._incomparable(test.value.span, column, t, hint=hint)
             else:
-                t = self.infer(test.value, ())
+                t = self.infer_cell(test.value)
                 bool_mismatch = column.kind == "bool" and t.kind not in ("bool", "any")
                 if bool_mismatch or not compatible(column, t):
-                    self._incomparable(test.value.span, column, t)
+                    hint = _quoted_date(column, t, test.value, test.value)
+                    self._incomparable(test.value.span, column, t, hint=hint)
                 self._check_literal_in_enum(column, test.value)
+
+    def infer_cell(self, e: ast.Expr) -> T:
+        """The type of a whole table cell (a bare name there is reported as unquoted text)."""
+        saved, self.bare_cell = self.bare_cell, e if isinstance(e, ast.Name) else None
+        try:
+            return self.infer(e, ())
+        finally:
+            self.bare_cell = saved
 
     def _rule_dep(self, rule_id: str, span: Span, add: bool = True) -> None:
         if not add:
@@ -224,7 +261,8 @@ class Typer:
             table = self.model.rows[rule_id][0]
             self.ctx.deps.setdefault(self.current, set()).add(f"table:{table.name}")
         else:
-            hz, he = did_you_mean(rule_id, self.model.conclusion_ids)
+            own = self._own_ids()
+            hz, he = did_you_mean(rule_id, [i for i in self.model.conclusion_ids if i not in own])
             self.ctx.error(
                 "F203",
                 span,
@@ -233,6 +271,15 @@ class Typer:
                 hz,
                 he,
             )
+
+    def _own_ids(self) -> set[str]:
+        """The ids of the rule or table being typed (never suggested to themselves)."""
+        kind, _, name = self.current.partition(":")
+        if kind == "rule":
+            return {name}
+        if kind == "table" and name in self.model.tables:
+            return {r.rule_id for r in self.model.tables[name].rows}
+        return set()
 
     # ------------------------------------------------------------ expressions
     def infer(self, e: ast.Expr, scopes: tuple[Scope, ...]) -> T:
@@ -278,7 +325,7 @@ class Typer:
             if not compatible(lt, rt) or (
                 e.op not in ("=", "!=") and not (_ordered(lt) and _ordered(rt))
             ):
-                self._incomparable(e.span, lt, rt, e.op)
+                self._incomparable(e.span, lt, rt, e.op, _quoted_date(lt, rt, e.left, e.right))
             self._check_literal_in_enum(lt, e.right)
             self._check_literal_in_enum(rt, e.left)
             return BOOL
@@ -400,6 +447,35 @@ class Typer:
                 self.ctx.used_fields.add((root.name, f.key))
                 return self.field_type(f)
         hz, he = did_you_mean(n, self.visible_names(scopes))
+        owner = next(
+            (
+                r
+                for r in {id(r): r for r in self.model.records.values()}.values()
+                if field_lookup(r, n) is not None
+            ),
+            None,
+        )
+        if owner is not None and self.model.input is None:
+            hz = f"「{n}」是记录「{owner.name}」的字段; 先声明输入: input {owner.name} key …"
+            he = (
+                f"'{n}' is a field of record '{owner.name}'; declare the input first: "
+                f"input {owner.name} key …"
+            )
+        elif owner is not None:
+            lst = self._list_of(owner) or "列表"
+            hz = (
+                f"「{n}」是记录「{owner.name}」的字段, 只能在对这种记录的列表计算时使用, "
+                f"例如 max({lst}: {n})"
+            )
+            he = (
+                f"'{n}' is a field of record '{owner.name}': use it inside an aggregation over "
+                f"a list of them, e.g. max({lst}: {n})"
+            )
+        elif e is self.bare_cell:
+            hz, he = f'文字要加英文双引号: "{n}"', f'text needs double quotes: "{n}"'
+        elif not hz:
+            hz = f'如果「{n}」是一段文字, 要加英文双引号: "{n}"'
+            he = f"if '{n}' is text, put it in double quotes: \"{n}\""
         for kw in KEYWORD_PREFIXES:
             rest = n[len(kw) :]
             if n.startswith(kw) and rest and rest in set(self.visible_names(scopes)):
@@ -407,6 +483,15 @@ class Typer:
                 he = f"put a space between the keyword '{kw}' and the name '{rest}'"
         self.ctx.error("F201", e.span, f"未知名称「{n}」", f"unknown name '{n}'", hz, he)
         return ANY
+
+    def _list_of(self, record: ast.RecordDecl) -> str | None:
+        """The name of an input field holding a list of ``record``."""
+        root = self.model.root_record
+        for f in root.fields if root is not None else ():
+            t = type_of_ref(self.model, f.type)
+            if t is not None and t.elem is not None and t.elem.name == record.name:
+                return f.label or f.key
+        return None
 
     def field_type(self, f: ast.Field) -> T:
         t = type_of_ref(self.model, f.type)
@@ -453,8 +538,8 @@ class Typer:
             e.span,
             f"{ot.show()}没有字段, 不能用 .{e.name}",
             f"a {ot.show('en')} has no fields; `.{e.name}` is not allowed",
-            "只有记录 (如 monitoring) 才能用 . 取字段",
-            "only records (like monitoring) have fields",
+            f"只有记录类型的值才能用 . 取字段; 删掉「.{e.name}」",
+            f"only values of a record type have fields; remove '.{e.name}'",
         )
         return ANY
 
@@ -467,8 +552,8 @@ class Typer:
                 e.span,
                 f"未知函数「{e.func}」",
                 f"unknown function '{e.func}'",
-                hz or "可用: count sum any all min max round months abs missing_required",
-                he or "available: count sum any all min max round months abs missing_required",
+                f"{hz} {FUNCTIONS_HINT_ZH}" if hz else FUNCTIONS_HINT_ZH,
+                f"{he} {FUNCTIONS_HINT_EN}" if he else FUNCTIONS_HINT_EN,
             )
             for a in e.args:
                 self.infer(a, scopes)
@@ -483,10 +568,12 @@ class Typer:
                 self.ctx.error(
                     "F313",
                     e.span,
-                    f"{e.func} 只对一个列表使用 where 或 :",
-                    f"`where` and `:` apply to a single list in {e.func}(…)",
-                    "例如 count(members where age >= 60)",
-                    "e.g. count(members where age >= 60)",
+                    f"{e.func} 不能带 where 或 :; "
+                    "它们只能用在 count、sum、any、all、min、max 的唯一一个列表参数里",
+                    f"{e.func}(…) cannot take `where` or `:`; they only go in count, sum, any, "
+                    "all, min or max with a single list argument",
+                    "例如 count(家庭成员 where 年龄 >= 60)、max(家庭成员: 年龄)",
+                    "e.g. count(家庭成员 where 年龄 >= 60), max(家庭成员: 年龄)",
                 )
             ts = [self.infer(a, scopes) for a in args]
             if func == "round":
@@ -497,10 +584,11 @@ class Typer:
                     self.ctx.error(
                         "F314",
                         args[1].span,
-                        "round 的小数位数要写一个整数",
-                        "the number of decimals of round must be a whole number",
-                        "例如 round(x, 2)",
-                        "e.g. round(x, 2)",
+                        f"{e.func} 的小数位数要直接写数字, 不能用参数或算式",
+                        f"the decimals of {e.func} must be written as a number, not a parameter "
+                        "or a calculation",
+                        f"例如 {e.func}(家庭纯收入 / 家庭人口数, 2)",
+                        f"e.g. {e.func}(家庭纯收入 / 家庭人口数, 2)",
                     )
                 return ts[0] if ts else ANY
             if func == "months":
@@ -533,8 +621,9 @@ class Typer:
                 args[0].span,
                 f"{e.func} 要对一个列表计算, 这里是{lt.show()}",
                 f"{e.func} works on a list, not on {lt.show('en')}",
-                "例如 count(members where age >= 60)",
-                "e.g. count(members where age >= 60)",
+                "括号里写一个列表, 例如 sum(家庭成员: 个人收入)、count(家庭成员 where 年龄 >= 60)",
+                "put a list in the parentheses, e.g. sum(家庭成员: 个人收入), "
+                "count(家庭成员 where 年龄 >= 60)",
             )
             return ANY
         elem = lt.elem
@@ -553,13 +642,15 @@ class Typer:
             if body_t is not None:
                 self._want_bool(e.body, body_t)  # type: ignore[arg-type]
             elif func == "all" and elem.kind not in ("bool", "any"):
+                arg = args[0].name if isinstance(args[0], ast.Name) else "家庭成员"
                 self.ctx.error(
                     "F316",
                     e.span,
-                    "all 需要写出条件",
-                    "all needs a condition",
-                    '例如 all(members: labor_skill = "无劳动力")',
-                    'e.g. all(members: labor_skill = "无劳动力")',
+                    f"{e.func} 需要写出条件",
+                    f"{e.func} needs a condition",
+                    f'在 : 后面写出每一项要满足的条件, 例如 {e.func}({arg}: 劳动能力 = "无劳动力")',
+                    f"write the condition every item must meet after :, e.g. {e.func}({arg}: "
+                    '劳动能力 = "无劳动力")',
                 )
             return BOOL
         value_t = body_t if body_t is not None else elem
@@ -632,14 +723,20 @@ class Typer:
                 "write a comparison, e.g. x > 0",
             )
 
-    def _incomparable(self, span: Span, a: T, b: T, op: str = "") -> None:
+    def _incomparable(
+        self, span: Span, a: T, b: T, op: str = "", hint: tuple[str, str] | None = None
+    ) -> None:
+        hz, he = hint or (
+            "比较两边的类型要一致: 金额比金额, 日期比日期, 枚举比它的取值",
+            "compare like with like: money with money, dates with dates, an enum with its values",
+        )
         self.ctx.error(
             "F305",
             span,
             f"不能比较{a.show()}和{b.show()}" + (f" ({op})" if op else ""),
             f"cannot compare {a.show('en')} with {b.show('en')}" + (f" ({op})" if op else ""),
-            "比较两边的类型要一致: 金额比金额, 日期比日期, 枚举比它的取值",
-            "compare like with like: money with money, dates with dates, an enum with its values",
+            hz,
+            he,
         )
 
     def _mismatch(self, span: Span, a: T, b: T) -> None:
@@ -664,11 +761,14 @@ class Typer:
 
     def _arity(self, e: ast.Call, n: int) -> None:
         if len(e.args) != n:
+            sig_zh, sig_en = SIGNATURES.get(FUNCTION_ALIASES.get(e.func, e.func), ("", ""))
             self.ctx.error(
                 "F317",
                 e.span,
                 f"{e.func} 需要 {n} 个参数, 这里给了 {len(e.args)} 个",
                 f"{e.func} takes {n} argument(s), {len(e.args)} given",
+                "写作 " + sig_zh.format(f=e.func) if sig_zh else "",
+                "write " + sig_en.format(f=e.func) if sig_en else "",
             )
 
     def _unknown_type(self, ref: ast.TypeRef) -> None:
@@ -694,6 +794,21 @@ class Typer:
             "一个值不能直接或间接地依赖自己",
             "a value cannot depend on itself, directly or indirectly",
         )
+
+
+def _quoted_date(lt: T, rt: T, left: ast.Expr, right: ast.Expr) -> tuple[str, str] | None:
+    """The hint for a date compared with a date written in quotes."""
+    for t, other in ((lt, right), (rt, left)):
+        if (
+            t.kind == "date"
+            and isinstance(other, ast.String)
+            and re.fullmatch(r"\d{4}-\d{2}-\d{2}", other.value)
+        ):
+            return (
+                f"日期不要加引号: {other.value}",
+                f"write the date without quotes: {other.value}",
+            )
+    return None
 
 
 def _ordered(t: T) -> bool:
