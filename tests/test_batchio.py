@@ -380,6 +380,7 @@ def test_members_join_orphans_and_order(policy: Policy, tmp_path: Path) -> None:
     ]
     assert "no household key" in orphans[0].issues[0].reason_en  # type: ignore[union-attr]
     assert "matches no household" in orphans[1].issues[0].reason_en  # type: ignore[union-attr]
+    assert orphans[1].issues[0].path == "household_id"  # type: ignore[union-attr]
     assert stream.orphan_rows == 3
     assert "members" in policy.validate(h3).missing
 

@@ -580,7 +580,8 @@ def _row_record(
 class _ChildPool:
     """The rows of the tables of lists of records (members), by household key."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: str | None) -> None:
+        self.key = key or "household_id"  # the JSON key the rows are joined on
         self.rows: dict[str, list[tuple[str, _Table, _Binding, int, Sequence[Any]]]] = {}
         self.orphans: list[HouseholdInputError] = []
         self.count = 0
@@ -595,7 +596,7 @@ class _ChildPool:
             hid = None if _blank(raw) else _cell(raw, "text")
             if hid is None:
                 self.orphans.append(
-                    _orphan(None, table.source, row, table.header[binding.key_index])
+                    _orphan(self.key, None, table.source, row, table.header[binding.key_index])
                 )
                 continue
             self.rows.setdefault(str(hid), []).append((key, table, binding, row, cells))
@@ -611,14 +612,14 @@ class _ChildPool:
         for hid, entries in self.rows.items():
             for _key, table, binding, row, _cells in entries:
                 header = table.header[binding.key_index] if binding.key_index is not None else ""
-                yield _orphan(hid, table.source, row, str(header))
+                yield _orphan(self.key, hid, table.source, row, str(header))
         self.rows = {}
 
 
-def _orphan(hid: str | None, source: str, row: int, column: str) -> HouseholdInputError:
+def _orphan(key: str, hid: str | None, source: str, row: int, column: str) -> HouseholdInputError:
     if hid is None:
         issue = LocatedIssue(
-            column,
+            key,
             "这一行没有填户编号, 不知道属于哪一户",
             "the row has no household key, so it belongs to no household",
             "填上所属户的户编号",
@@ -629,7 +630,7 @@ def _orphan(hid: str | None, source: str, row: int, column: str) -> HouseholdInp
         )
     else:
         issue = LocatedIssue(
-            column,
+            key,
             f"户编号「{hid}」在户表中找不到, 这一行不属于任何一户",
             f"household key '{hid}' matches no household, so the row belongs to none",
             "核对户编号, 或在户表中补上这一户",
@@ -872,7 +873,7 @@ class InputStream:
         return min(done / total, 1.0)
 
     def __iter__(self) -> Iterator[InputRecord | HouseholdInputError]:
-        shared = _ChildPool()
+        shared = _ChildPool(self.layout.key)
         if self.members is not None:
             table = self._members_table(self.members)
             key = "members"
@@ -966,7 +967,7 @@ class InputStream:
                     f"{' or '.join(self.layout.root.child_names(missing[0]))}; add it or pass "
                     "--members FILE"
                 )
-            pool = _ChildPool() if children else shared
+            pool = _ChildPool(self.layout.key) if children else shared
             for key, ws in children.items():
                 table = _sheet_table(path, ws)
                 binding = _bind(

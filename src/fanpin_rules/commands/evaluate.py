@@ -74,8 +74,8 @@ def _shown(err: HouseholdInputError) -> HouseholdInputError:
         if isinstance(i, LocatedIssue):
             if (i.source, i.row) != (err.source, err.row):
                 path = f"{path} ({i.where()})"
-            elif i.column and i.column != i.path:
-                path = f"{path} [{i.column}]"
+            elif i.column and i.column != i.path.split("[", 1)[0]:
+                path = f"{path} [{i.column}]"  # the column spelt another way (a label)
         issues.append(InputIssue(path, i.reason_zh, i.reason_en, i.hint_zh, i.hint_en))
     return HouseholdInputError(issues, err.household_id, err.source, err.row)
 
