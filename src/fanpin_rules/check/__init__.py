@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import attrs
 
 from fanpin_rules.analysis.acknowledge import acknowledge, read_sources
+from fanpin_rules.analysis.checker import check_analysis
 from fanpin_rules.check.context import CheckContext, CheckPass
 from fanpin_rules.check.declarations import check_declarations
 from fanpin_rules.check.examples import check_examples
@@ -35,6 +36,7 @@ PASSES: tuple[CheckPass, ...] = (
     typecheck,
     check_usage,
     check_examples,
+    check_analysis,
 )
 
 
