@@ -337,6 +337,11 @@ def test_a_failure_mid_run_leaves_the_previous_output(
             ]
         )
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temp file either
+    calls["n"] = 0
+    fresh = tmp_path / "fresh"
+    with pytest.raises(OSError, match="No space left"):
+        fanpin(["evaluate", "--policy", "ewenki_2024q2", str(WITH_ERRORS), "-o", f"{fresh}/d.csv"])
+    assert list(fresh.iterdir()) == []  # no output, no rejected file, no temporary file
 
 
 def test_ctrl_c_leaves_the_previous_output(
