@@ -313,10 +313,13 @@ def test_xlsx_cell_problems(policy: Policy, tmp_path: Path) -> None:
                 ["H1", 45292, 1.5e15, dt.datetime(2024, 5, 1, 9, 30), dt.date(2024, 1, 1)],
                 ["H2", "2024/5/1", 150724, None, "8,300"],
             ],
-            "members": [MEMBER_HEADER, ["H1", 40], ["H2", 41]],
+            "members": [MEMBER_HEADER, ["H1", 40], ["H2", 41], [1.5e15, 42]],
         },
     )
-    h1, h2 = _items(policy, path)
+    h1, h2, orphan = _items(policy, path)
+    assert isinstance(orphan, HouseholdInputError)
+    assert _issues(orphan) == [("household_id", f"{path}[members]", 4, "household_id")]
+    assert "Excel" in orphan.issues[0].hint_en
     sheet = f"{path}[households]"
     assert _issues(h1) == [
         ("income_window_start", sheet, 2, "income_window_start"),

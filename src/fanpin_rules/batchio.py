@@ -23,6 +23,7 @@ Layout, cell rules and the columns of the result files: ``docs/batch.md``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import importlib
@@ -584,20 +585,23 @@ class _ChildPool:
         self.key = key or "household_id"  # the JSON key the rows are joined on
         self.rows: dict[str, list[tuple[str, _Table, _Binding, int, Sequence[Any]]]] = {}
         self.orphans: list[HouseholdInputError] = []
-        self.count = 0
 
     def load(self, key: str, table: _Table, binding: _Binding) -> None:
         assert binding.key_index is not None
+        column = table.header[binding.key_index]
         for row, cells in table.rows:
             if all(_blank(c) for c in cells):
                 continue
-            self.count += 1
             raw = cells[binding.key_index] if binding.key_index < len(cells) else None
-            hid = None if _blank(raw) else _cell(raw, "text")
+            try:
+                hid = None if _blank(raw) else _cell(raw, "text")
+            except _CellError as exc:  # a key Excel turned into a long number
+                zh, en, hz, he = exc.args_
+                issue = LocatedIssue(self.key, zh, en, hz, he, table.source, row, column)
+                self.orphans.append(HouseholdInputError([issue], None, table.source, row))
+                continue
             if hid is None:
-                self.orphans.append(
-                    _orphan(self.key, None, table.source, row, table.header[binding.key_index])
-                )
+                self.orphans.append(_orphan(self.key, None, table.source, row, column))
                 continue
             self.rows.setdefault(str(hid), []).append((key, table, binding, row, cells))
 
@@ -707,8 +711,6 @@ class _ByteCounter:
 
 
 def _decoder(codec: str) -> Callable[[bytes, bool], str]:
-    import codecs
-
     try:
         codecs.lookup(codec)
     except LookupError:
