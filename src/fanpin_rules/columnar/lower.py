@@ -277,9 +277,9 @@ def _sql_type(t: T, integer: bool = False, scale: int = 0) -> S.SqlType:
     k = t.kind
     if k == "money":
         return S.decimal(max(scale, 2))
-    if k == "int" or (k == "number" and integer):
+    if k == "int" or (k in ("number", "intlit") and integer):
         return S.INT
-    if k == "number":
+    if k in ("number", "intlit"):
         return S.decimal(scale)
     if k == "bool":
         return S.BOOL
@@ -1682,7 +1682,8 @@ class _Outputs:
         if k == "money":
             v = x.v if x.scale <= 2 else S.Call("round", (x.v, S.Lit(2, S.INT)))
             return S.Cast(v, MONEY_OUT), "money"
-        if k == "int":
+        if k in ("int", "intlit"):
+            # a Decimal rendered as a whole number (it is integral for these types)
             return S.Cast(x.v, S.INT), "int"
         if k == "number":
             return x.v, "number"
@@ -1730,6 +1731,8 @@ def _int_flag(x: L) -> S.Sql:
 def _elem_spec(t: T) -> RenderSpec:
     """How the reference renders an element of a list or a table column value."""
     k = t.kind
+    if k == "intlit":
+        return "int"
     if k in ("money", "int", "number", "bool", "date"):
         return k
     if k in ("list", "set"):

@@ -5,11 +5,11 @@ them for one dialect.  Only the spelling differs between the dialects (list func
 lambdas, literals, identifier quoting); the meaning of every node is fixed here, so the two
 engines evaluate the same expressions.
 
->>> render(Op("+", Col("a"), Lit(1, INT)), "duckdb")
-'("a" + CAST(1 AS BIGINT))'
+>>> render(Op("*", Op("+", Col("a"), Lit(1, INT)), Col("b")), "duckdb")
+'("a" + CAST(1 AS BIGINT)) * "b"'
 >>> render(Call("list_transform", (Col("xs"), Lambda(("x", "i"), Op("+", Var("x"), Idx("i"))))),
 ...        "spark")
-'transform(`xs`, (x, i) -> (x + i))'
+'transform(`xs`, (x, i) -> x + i)'
 """
 
 from __future__ import annotations
@@ -81,7 +81,9 @@ def list_of(elem: SqlType) -> SqlType:
 
 
 def render_type(t: SqlType, dialect: Dialect) -> str:
-    """>>> render_type(list_of(decimal(2, 18)), "spark")
+    """The type in the dialect's spelling.
+
+    >>> render_type(list_of(decimal(2, 18)), "spark")
     'ARRAY<DECIMAL(18,2)>'
     """
     if t.kind == "decimal":
@@ -287,6 +289,37 @@ def _literal(value: bool | int | Decimal | str | dt.date, t: SqlType, dialect: D
     return f"CAST({value} AS {render_type(t, dialect)})"
 
 
+# Operator precedence, the same in DuckDB and Spark SQL (higher binds tighter).
+_PRECEDENCE = {
+    "OR": 1,
+    "AND": 2,
+    "NOT": 3,
+    "IS": 4,
+    "=": 5,
+    "<>": 5,
+    "<": 5,
+    "<=": 5,
+    ">": 5,
+    ">=": 5,
+    "+": 6,
+    "-": 6,
+    "*": 7,
+    "//": 7,
+}
+_ASSOCIATIVE = {"OR", "AND", "+", "*"}
+_ATOM = 10
+
+
+def _precedence(e: Sql) -> int:
+    if isinstance(e, Op):
+        return _PRECEDENCE[e.op]
+    if isinstance(e, Not):
+        return _PRECEDENCE["NOT"]
+    if isinstance(e, IsNull):
+        return _PRECEDENCE["IS"]
+    return _ATOM  # literals, columns, CASE, CAST and calls
+
+
 class _Renderer:
     def __init__(self, dialect: Dialect) -> None:
         self.d: Dialect = dialect
@@ -307,11 +340,17 @@ class _Renderer:
         if isinstance(e, Null):
             return "NULL" if e.type is None else f"CAST(NULL AS {render_type(e.type, d)})"
         if isinstance(e, Op):
-            return f"({self.r(e.left)} {e.op} {self.r(e.right)})"
+            p = _PRECEDENCE[e.op]
+            # left-associative: the right operand needs parentheses at equal precedence
+            # unless the operator is associative (few parentheses keep Spark's parser fast)
+            left = self.child(e.left, p if p != _PRECEDENCE["="] else p + 1)
+            right = self.child(e.right, p if e.op in _ASSOCIATIVE else p + 1)
+            return f"{left} {e.op} {right}"
         if isinstance(e, Not):
-            return f"(NOT {self.r(e.operand)})"
+            return f"NOT {self.child(e.operand, _PRECEDENCE['NOT'])}"
         if isinstance(e, IsNull):
-            return f"({self.r(e.operand)} IS {'NOT ' if e.negated else ''}NULL)"
+            operand = self.child(e.operand, _ATOM)
+            return f"{operand} IS {'NOT ' if e.negated else ''}NULL"
         if isinstance(e, Case):
             parts = " ".join(f"WHEN {self.r(c)} THEN {self.r(v)}" for c, v in e.whens)
             tail = f" ELSE {self.r(e.else_)}" if e.else_ is not None else ""
@@ -343,6 +382,11 @@ class _Renderer:
             )
         return self.call(e)
 
+    def child(self, e: Sql, parent: int) -> str:
+        """e rendered as an operand of an operator of precedence ``parent``."""
+        text = self.r(e)
+        return f"({text})" if _precedence(e) < parent else text
+
     def _type_of(self, e: Sql) -> str:
         """The declared type of a literal or cast (used where a dialect needs it)."""
         if isinstance(e, Lit | Cast):
@@ -352,6 +396,8 @@ class _Renderer:
     def call(self, e: Call) -> str:
         d = self.d
         a = [self.r(x) for x in e.args]
+        # operands of the infix spellings (//, div, ||) are parenthesised unless atoms
+        ap = [self.child(x, _ATOM) for x in e.args]
         f = e.func
         if f not in FUNCTIONS:
             raise AssertionError(f"unknown SQL function {f}")
@@ -387,9 +433,9 @@ class _Renderer:
             if f == "trim_ws":
                 return f"trim({a[0]}, {_string(WHITESPACE, d)})"
             if f == "concat":
-                return "(" + " || ".join(a) + ")"
+                return "(" + " || ".join(ap) + ")"
             if f == "idiv":
-                return f"({a[0]} // {a[1]})"
+                return f"({ap[0]} // {ap[1]})"
             if f == "to_integer":
                 return f"CAST({a[0]} AS HUGEINT)"
             if f == "to_text":
@@ -429,7 +475,7 @@ class _Renderer:
             if f == "concat":
                 return f"concat({', '.join(a)})"
             if f == "idiv":
-                return f"CAST(({a[0]} div {a[1]}) AS DECIMAL(38,0))"
+                return f"CAST(({ap[0]} div {ap[1]}) AS DECIMAL(38,0))"
             if f == "to_integer":
                 return f"CAST({a[0]} AS DECIMAL(38,0))"
             if f == "to_text":
