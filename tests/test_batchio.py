@@ -490,6 +490,27 @@ def test_jsonl_bad_lines_are_rejected_items(policy: Policy, tmp_path: Path) -> N
     assert "invalid JSON" in items[1].issues[0].reason_en  # type: ignore[union-attr]
 
 
+def test_jsonl_lines_are_independent(policy: Policy, tmp_path: Path) -> None:
+    """A line that is not UTF-8, or nested beyond reason, rejects that line only."""
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(
+        b'{"household_id": "H1"}\n{"household_id": "\xb8\xa3"}\n'
+        + b"[" * 100_000
+        + b"\n"
+        + b'{"household_id": "H4"}\n'
+    )
+    items = _items(policy, path)
+    assert [type(i).__name__ for i in items] == [
+        "InputRecord",
+        "HouseholdInputError",
+        "HouseholdInputError",
+        "InputRecord",
+    ]
+    assert "not UTF-8" in items[1].issues[0].reason_en  # type: ignore[union-attr]
+    assert "nested too deeply" in items[2].issues[0].reason_en  # type: ignore[union-attr]
+    assert items[3].row == 4
+
+
 def test_missing_optional_library_says_how_to_install(
     policy: Policy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -684,30 +684,36 @@ class _ByteCounter:
         self.done = 0
         self.line = 0
 
-    def lines(self) -> Iterator[str]:
+    def raw_lines(self) -> Iterator[bytes]:
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
             raise BatchIOError(f"{self.path}: {exc.strerror} / cannot open") from None
         with handle:
-            codec = (
-                "utf-8-sig"
-                if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-                else self.encoding
-            )
-            decoder = _decoder(codec)
             for raw in handle:
                 self.line += 1
                 self.done += len(raw)
-                try:
-                    yield decoder(raw, self.line == 1)
-                except UnicodeDecodeError as exc:
-                    raise BatchIOError(
-                        f"{self.path}:{self.line}: 不是 {self.encoding} 编码的文字 (第 "
-                        f"{exc.start + 1} 个字节); 用 WPS/Excel 另存为「CSV UTF-8」, 或加 "
-                        f"--encoding gb18030 / line {self.line} is not {self.encoding} text; save "
-                        "as 'CSV UTF-8', or pass --encoding gb18030"
-                    ) from None
+                yield raw
+
+    def lines(self) -> Iterator[str]:
+        """Decoded lines; a line that cannot be decoded stops the file (a table's rows
+        are not independent of its header)."""
+        codec = (
+            "utf-8-sig"
+            if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+            else self.encoding
+        )
+        decoder = _decoder(codec)
+        for raw in self.raw_lines():
+            try:
+                yield decoder(raw, self.line == 1)
+            except UnicodeDecodeError as exc:
+                raise BatchIOError(
+                    f"{self.path}:{self.line}: 不是 {self.encoding} 编码的文字 (第 "
+                    f"{exc.start + 1} 个字节); 用 WPS/Excel 另存为「CSV UTF-8」, 或加 "
+                    f"--encoding gb18030 / line {self.line} is not {self.encoding} text; save "
+                    "as 'CSV UTF-8', or pass --encoding gb18030"
+                ) from None
 
 
 def _decoder(codec: str) -> Callable[[bytes, bool], str]:
@@ -915,19 +921,35 @@ class InputStream:
         return _sheet_table(path, (named or sheets)[0])
 
     def _jsonl(self, path: str) -> Iterator[InputRecord | HouseholdInputError]:
+        """One record per line; a line that is not UTF-8 JSON is a rejected record, the
+        batch goes on (the lines are independent)."""
         counter = _ByteCounter(path, "utf-8")
         size = self._sizes[self._index]
         self._current = lambda: counter.done / size
-        for text in counter.lines():
+        for raw in counter.raw_lines():
+            try:
+                text = raw.decode("utf-8-sig" if counter.line == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                issue = InputIssue(
+                    "",
+                    f"这一行不是 UTF-8 编码的文字 (第 {exc.start + 1} 个字节)",
+                    f"the line is not UTF-8 text (byte {exc.start + 1})",
+                    "把文件另存为 UTF-8 编码",
+                    "save the file as UTF-8",
+                )
+                yield HouseholdInputError([issue], None, path, counter.line)
+                continue
             if not text.strip():
                 continue
             try:
                 data = json.loads(text, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
+            except (json.JSONDecodeError, RecursionError) as exc:
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                col = exc.colno if isinstance(exc, json.JSONDecodeError) else 1
                 issue = InputIssue(
                     "",
-                    f"JSON 格式错误: {exc.msg} (第 {exc.colno} 列)",
-                    f"invalid JSON: {exc.msg} (col {exc.colno})",
+                    f"JSON 格式错误: {msg} (第 {col} 列)",
+                    f"invalid JSON: {msg} (col {col})",
                     "每行写一个完整的 JSON 对象; 检查引号、逗号和括号",
                     "write one complete JSON object per line; check quotes, commas, brackets",
                 )
