@@ -45,7 +45,8 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -101,8 +102,7 @@ class NotCompilable(Exception):
     """The compiler cannot lower this policy; it is evaluated by the interpreter."""
 
 
-@attrs.frozen
-class Decision:
+class Decision(NamedTuple):
     """What the compiled code decides for one household (the parts of a Result)."""
 
     fired: tuple[str, ...]
@@ -770,19 +770,21 @@ class _Emitter:
             inner = self.t(e.operand, frames, fn)
             return f"_rt.not3({inner})" if self.uk(e.operand, frames) else f"(not {inner})"
         if isinstance(e, ast.Compare):
-            a = self.v(e.left, frames, fn)
-            b = self.v(e.right, frames, fn)
+            scopes = low.scopes_of(frames)
+            a = self.operand(e.left, low.type_of(e.right, scopes), frames, fn)
+            b = self.operand(e.right, low.type_of(e.left, scopes), frames, fn)
             if self.safe(frames, e.left, e.right):
-                return f"({a} {_OPS[e.op]} {b})"
+                return self.plain_compare(a, e.op, b, e.left, e.right, frames)
             return f"{_RT_CMP[e.op]}({a}, {b})"
         if isinstance(e, ast.BinOp):
             return self.binop(e, frames, fn)
         if isinstance(e, ast.In):
             return self.in_op(e, frames, fn)
         if isinstance(e, ast.Between):
+            column = low.type_of(e.value, low.scopes_of(frames))
             x = self.v(e.value, frames, fn)
-            lo = self.v(e.low, frames, fn)
-            hi = self.v(e.high, frames, fn)
+            lo = self.operand(e.low, column, frames, fn)
+            hi = self.operand(e.high, column, frames, fn)
             pure = self.pure(e.low, frames) and self.pure(e.high, frames)
             if pure and self.safe(frames, e.value, e.low, e.high):
                 return f"({lo} <= {x} <= {hi})"
@@ -804,6 +806,26 @@ class _Emitter:
             x = low.tmp()
             return f"({x} if ({x} := {c}).__class__ is _Unknown else {a} if {x} else {b})"
         raise NotCompilable(f"unsupported expression {type(e).__name__}")
+
+    def operand(self, e: ast.Expr, other: T, frames: tuple[_Frame, ...], fn: _Fn) -> str:
+        """A comparison operand: a whole-number literal against a count is a Python int
+        (an int compares with ``Decimal("0")`` exactly as with ``0``, only slower)."""
+        if isinstance(e, ast.Number) and other.kind == "int" and e.value == e.value.to_integral():
+            return repr(int(e.value))
+        return self.v(e, frames, fn)
+
+    def plain_compare(
+        self, a: str, op: str, b: str, left: ast.Expr, right: ast.Expr, frames: tuple[_Frame, ...]
+    ) -> str:
+        """``a op b`` for values that are neither absent nor unknown; a yes/no value compared
+        with true or false is the value itself or its negation."""
+        scopes = self.low.scopes_of(frames)
+        if op in ("=", "!=") and not self.g:
+            for x, lit, other in ((a, right, left), (b, left, right)):
+                if isinstance(lit, ast.Bool) and self.low.type_of(other, scopes).kind == "bool":
+                    positive = lit.value == (op == "=")
+                    return x if positive else f"(not {x})"
+        return f"({a} {_OPS[op]} {b})"
 
     def fold(self, e: ast.Expr, frames: tuple[_Frame, ...]) -> str:
         """A constant of the evaluation (parameters, literals, as_of), computed when binding."""
@@ -1174,13 +1196,14 @@ class _Emitter:
         """One cell against its column's value, as ``Evaluation.cell`` (every test)."""
         frames: tuple[_Frame, ...] = ()
         scopes = self.low.scopes_of(frames)
+        column = self.low.type_of(inp, scopes)
         plain_in = self.safe(frames, inp)
         tests: list[str] = []
         pure = True
         for test in cell.tests:
             if isinstance(test, ast.TestRange):
-                lo = self.v(test.low, frames, fn)
-                hi = self.v(test.high, frames, fn)
+                lo = self.operand(test.low, column, frames, fn)
+                hi = self.operand(test.high, column, frames, fn)
                 lo_op = ">=" if test.low_closed else ">"
                 hi_op = "<=" if test.high_closed else "<"
                 both_pure = self.pure(test.low, frames) and self.pure(test.high, frames)
@@ -1193,14 +1216,14 @@ class _Emitter:
                         f"_rt.and3(({_RT_CMP[lo_op]}({var}, {lo}), {_RT_CMP[hi_op]}({var}, {hi})))"
                     )
             elif isinstance(test, ast.TestCompare):
-                x = self.v(test.value, frames, fn)
+                x = self.operand(test.value, column, frames, fn)
                 pure = pure and self.pure(test.value, frames)
                 if plain_in and self.safe(frames, test.value):
-                    tests.append(f"({var} {_OPS[test.op]} {x})")
+                    tests.append(self.plain_compare(var, test.op, x, inp, test.value, frames))
                 else:
                     tests.append(f"{_RT_CMP[test.op]}({var}, {x})")
             else:
-                x = self.v(test.value, frames, fn)
+                x = self.operand(test.value, column, frames, fn)
                 pure = pure and self.pure(test.value, frames)
                 kind = self.low.type_of(test.value, scopes).kind
                 if not (plain_in and self.safe(frames, test.value)) or kind == "any":
@@ -1208,7 +1231,7 @@ class _Emitter:
                 elif kind == "set":
                     tests.append(f"({var} in {x})")
                 else:
-                    tests.append(f"({var} == {x})")
+                    tests.append(self.plain_compare(var, "=", x, inp, test.value, frames))
         if len(tests) == 1:
             code = tests[0]
         elif pure and plain_in and not self.g:
@@ -1588,14 +1611,14 @@ class BoundPolicy:
             fired, und, values, used = self._decide_g(household.data, missing)
         else:
             fired, und, values, used = self._decide_c(household.data, missing)
-        return Decision(fired, und, values, self._always.union(used))
+        return Decision(fired, und, values, self._always.union(used) if used else self._always)
 
     def decide_with_state(self, household: Household) -> tuple[Decision, State]:
         """The decision and the values, truths and overrides behind it (to seed a trace)."""
         missing = household.missing
         fn = self._state_g if missing else self._state_c
         (fired, und, values, used), (lets, raw, final, ob) = fn(household.data, missing)
-        used_all = self._always.union(used)
+        used_all = self._always.union(used) if used else self._always
         return Decision(fired, und, values, used_all), State(lets, raw, final, ob, used_all)
 
     def param_uses(self, used: frozenset[str]) -> tuple[Any, ...]:
@@ -1616,8 +1639,7 @@ def compile_plan(plan: Plan) -> CompiledPolicy:
 # ---------------------------------------------------------------- the engine used by Policy
 
 
-@attrs.frozen
-class Outcome:
+class Outcome(NamedTuple):
     """A household's Result parts, computed by the compiled code."""
 
     fired: tuple[str, ...]
@@ -1669,8 +1691,13 @@ class CompiledEngine:
             last is not None
             and last[0] is bindings
             and last[2] == as_of
-            and len(bindings) == len(last[1])
-            and all(b is o for b, o in zip(bindings.values(), last[1], strict=True))
+            and (
+                type(bindings) is MappingProxyType  # read-only: the same object, the same values
+                or (
+                    len(bindings) == len(last[1])
+                    and all(b is o for b, o in zip(bindings.values(), last[1], strict=True))
+                )
+            )
         ):
             return last[3]  # type: ignore[no-any-return]
         compiled = self.compiled

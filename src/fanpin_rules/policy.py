@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -134,7 +135,7 @@ class Policy:
         self.plan = Plan(model, checked)
         # generated on first use; the interpreter (Evaluation) stays the ground truth
         self.compiled = CompiledEngine(self.plan)
-        self._params_cache: dict[dt.date, dict[str, ParamBinding]] = {}
+        self._params_cache: dict[dt.date, Mapping[str, ParamBinding]] = {}
         self.schema = HouseholdSchema(model)
         root_dir = Path(path).parent
         digest = hashlib.sha256()
@@ -272,6 +273,7 @@ class Policy:
             else self.validate(household, ignore_extra=ignore_extra)
         )
         when = _as_date(as_of) if as_of is not None else self.default_as_of
+        bindings: Mapping[str, ParamBinding]
         if params:
             bindings = self.resolve_params(when, params)
         else:  # the parameters in force on a date never change: resolve each date once
@@ -279,7 +281,7 @@ class Policy:
             if found is None:
                 if len(self._params_cache) >= 64:
                     self._params_cache.clear()
-                found = self._params_cache[when] = self.resolve_params(when)
+                found = self._params_cache[when] = MappingProxyType(self.resolve_params(when))
             bindings = found
         return self.evaluate_validated(hh, when, bindings, trace=trace, engine=engine)
 
