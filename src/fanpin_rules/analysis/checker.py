@@ -98,8 +98,8 @@ def analyse_findings(
     types: Mapping[str, T],
     table_columns: Mapping[str, Mapping[str, T]],
     budget: int = 200_000,
-) -> list[tuple[Diagnostic, list[Finding]]]:
-    """Diagnostics with the findings (one per period) they report."""
+) -> list[tuple[Diagnostic, list[tuple[Period, Finding]]]]:
+    """Diagnostics with the findings they report, each with its period."""
     from fanpin_rules.analysis.findings import Analyzer
     from fanpin_rules.check.context import CheckContext
     from fanpin_rules.check.declarations import HIT_POLICIES
@@ -115,18 +115,16 @@ def analyse_findings(
 
     hit = {name: HIT_POLICIES.get(t.hit.lower(), t.hit) for name, t in model.tables.items()}
     all_periods = periods(model)
-    merged: dict[tuple[Any, ...], tuple[list[Period], list[Finding]]] = {}
+    merged: dict[tuple[Any, ...], list[tuple[Period, Finding]]] = {}
     for period in all_periods:
         for f in Analyzer(model, period, type_of, hit, budget).run():
             key = (f.code, f.severity, f.span, f.zh, f.en, f.hint_zh, f.hint_en)
-            entry = merged.setdefault(key, ([], []))
-            entry[0].append(period)
-            entry[1].append(f)
+            merged.setdefault(key, []).append((period, f))
     out = []
     named = all_periods[0].start is not None
-    for (code, severity, span, zh, en, hz, he), (ps, fs) in merged.items():
+    for (code, severity, span, zh, en, hz, he), found in merged.items():
         if named:
-            zh += " 〔时期: " + "、".join(p.label("zh") for p in ps) + "〕"
-            en += " [period: " + ", ".join(p.label("en") for p in ps) + "]"
-        out.append((Diagnostic(code, severity, zh, en, span, hz, he), fs))
+            zh += " 〔时期: " + "、".join(p.label("zh") for p, _ in found) + "〕"
+            en += " [period: " + ", ".join(p.label("en") for p, _ in found) + "]"
+        out.append((Diagnostic(code, severity, zh, en, span, hz, he), found))
     return out

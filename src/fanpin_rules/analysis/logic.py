@@ -24,7 +24,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fanpin_rules.analysis.values import FiniteSet, ValueSet
@@ -370,6 +370,23 @@ class Logic:
                 found[var] = part
                 return found
         return None
+
+    def evaluate(self, n: Node, env: Mapping[Var, Any]) -> bool:
+        """The truth of ``n`` when every variable has the value ``env`` gives it.
+
+        >>> from fanpin_rules.analysis.values import FiniteSet
+        >>> lg = Logic()
+        >>> b = lg.var("b", "b", FiniteSet(frozenset({True, False})))
+        >>> lg.evaluate(lg.lit(b, FiniteSet(frozenset({True}))), {b: False})
+        False
+        """
+        if n is self.true or n is self.false:
+            return n is self.true
+        if n.kind == "lit":
+            assert n.var is not None and n.vals is not None
+            return n.vals.contains(env[n.var])
+        results = (self.evaluate(k, env) for k in n.kids)
+        return all(results) if n.kind == "and" else any(results)
 
     def valid(self, n: Node) -> bool:
         """Whether ``n`` holds in every case."""

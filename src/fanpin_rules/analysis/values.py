@@ -68,6 +68,9 @@ class FiniteSet:
     def empty(self) -> bool:
         return not self.values
 
+    def contains(self, v: Any) -> bool:
+        return v in self.values
+
     @property
     def has_absent(self) -> bool:
         return ABSENT in self.values
@@ -191,6 +194,22 @@ class OrderedSet:
     @property
     def empty(self) -> bool:
         return not self.intervals and not self.absent
+
+    def contains(self, v: Any) -> bool:
+        """Whether a value (a number, a date, or ABSENT) is in the set.
+
+        >>> OrderedSet.compare("<", Decimal(5), Decimal(1)).contains(5)
+        False
+        """
+        if v is ABSENT:
+            return self.absent
+        x = to_day(v) if isinstance(v, dt.date) else Decimal(v)
+        for i in self.intervals:
+            above = i.lo is None or x > i.lo or (x == i.lo and i.lo_in)
+            below = i.hi is None or x < i.hi or (x == i.hi and i.hi_in)
+            if above and below:
+                return True
+        return False
 
     @property
     def has_absent(self) -> bool:
@@ -368,7 +387,9 @@ class TextSet:
         """Blank text and ABSENT: what ``is empty`` accepts."""
         return cls(frozenset(), frozenset(), False, True, True)
 
-    def contains(self, s: str) -> bool:
+    def contains(self, s: Any) -> bool:
+        if s is ABSENT:
+            return self.absent
         if s in self.members:
             return True
         if s in self.non_members:
