@@ -126,6 +126,8 @@ def _match_example(exc: UnexpectedInput) -> str | None:
             continue
         if token_type == exc.token.type:
             return code
+        if token_type == "$END":
+            continue  # "the file ends …" says nothing about a token in the middle
         candidate = candidate or code
     return candidate
 
@@ -472,6 +474,11 @@ def _missing_comma(ctx: _Ctx) -> Diagnostic | None:
         return None
     found = _raw_opener(ctx)
     decl = ctx.decl()
+    if decl is not None and decl.type == "TABLE" and found is not None:
+        table_brace = next((v for v in ctx.stack if _is_token(v, "_LBRACE")), None)
+        if found[1] is table_brace:
+            # two values in one cell of a row: a missing | (or a comma between them)
+            return ctx.diag("missing_bar", ctx.span(tok), a=str(prev), b=str(tok))
     what, what_en = "各项", "the items"
     if tok.type == "RULE_ID" and prev.type == "RULE_ID":
         what, what_en = "规则编号", "the rule ids"
@@ -500,6 +507,8 @@ def _table_row(ctx: _Ctx) -> Diagnostic | None:
     decl = ctx.decl()
     if decl is None or decl.type != "TABLE" or ctx.eof:
         return None
+    if any(_is_token(v, "_RBRACE") for v in ctx.stack):
+        return None  # the table is closed
     start: Any = None
     header_done = False
     for v in reversed(ctx.stack):
@@ -574,6 +583,19 @@ def _is_token(v: Any, kind: str) -> bool:
     return isinstance(v, Token) and v.type == kind
 
 
+def _extra_closer(ctx: _Ctx) -> Diagnostic | None:
+    """A ``)`` or ``}`` with nothing open to close."""
+    pairs = {"RPAR": ("LPAR", "extra_paren"), "_RBRACE": ("_LBRACE", "extra_brace")}
+    if ctx.tok.type not in pairs or ctx.tok.type in ctx.accepts:
+        return None
+    opener, key = pairs[ctx.tok.type]
+    opened = sum(_is_token(v, opener) for v in ctx.stack)
+    closed = sum(_is_token(v, ctx.tok.type) for v in ctx.stack)
+    if opened > closed:
+        return None
+    return ctx.diag(key, ctx.span(ctx.tok))
+
+
 _RECOGNISERS: tuple[Callable[[_Ctx], Diagnostic | None], ...] = (
     _glued_keyword,
     _comparison,
@@ -588,6 +610,7 @@ _RECOGNISERS: tuple[Callable[[_Ctx], Diagnostic | None], ...] = (
     _let_without_equals,
     _unclosed_before_item,
     _unclosed_paren,
+    _extra_closer,
 )
 
 

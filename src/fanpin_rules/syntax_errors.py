@@ -265,6 +265,14 @@ SYNTAX_VARIANTS: dict[str, SyntaxVariant] = {
         "add `}}` before '{word}'",
         ("record r {\n  a: int\ninput r", "enum e { a, b\nlet x = 1"),
     ),
+    "extra_brace": SyntaxVariant(
+        "F005",
+        "多了一个 }}",
+        "an extra `}}`",
+        "删掉这个 }}, 或在前面补上和它对应的 {{",
+        "remove this `}}`, or add the `{{` it closes",
+        ("let a = 1 }", 'rule A-1 when x then "m" }'),
+    ),
     "header_no_dpipe": SyntaxVariant(
         "F006",
         "决策表的表头缺少条件与结论之间的 ||",
@@ -289,6 +297,14 @@ SYNTAX_VARIANTS: dict[str, SyntaxVariant] = {
         "end every row with `|`: | id | condition || output |",
         ("table t hit first {\n | id | a || o |\n | T-1 | 1 || 2\n | T-2 | 3 || 4 |\n}",),
     ),
+    "missing_bar": SyntaxVariant(
+        "F006",
+        "决策表这一格里有两个值",
+        "two values in one cell of the table",
+        "两个格子之间要写 |: {a} | {b}; 同一格里的几个值用逗号分开: {a}, {b}",
+        "separate cells with |: {a} | {b}; several values of one cell take commas: {a}, {b}",
+        ("table t hit first {\n | id | a | b || o |\n | T-1 | 1  2 || 3 |\n}",),
+    ),
     "after_operator": SyntaxVariant(
         "F008",
         "表达式不完整: 「{op}」后面缺少值",
@@ -308,6 +324,14 @@ SYNTAX_VARIANTS: dict[str, SyntaxVariant] = {
         "这个 ( 没有对应的 ); 在它的表达式末尾补上 )",
         "this `(` has no matching `)`; add `)` where its expression ends",
         ('let a = round(x / y, 2\nrule A-1 when a > 1 then "m"',),
+    ),
+    "extra_paren": SyntaxVariant(
+        "F009",
+        "多了一个 )",
+        "an extra `)`",
+        "删掉这个 ), 或在前面补上和它对应的 (",
+        "remove this `)`, or add the `(` it closes",
+        ("let a = round(x, 2))", "let a = x)"),
     ),
     "missing_equals": SyntaxVariant(
         "F011",
