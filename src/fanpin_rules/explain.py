@@ -29,8 +29,10 @@ The explanation reads like an auditor's working paper, in Chinese by default:
 户 H-1 的判定说明
 ...
 X-1 低收入 〔示例 一(一)〕 — 不成立
-  ✗ 人均纯收入 8,450.00 高于 收入基准 8,300.00, 差 150.00; 人均纯收入 为 8,300.00 或以下时成立
-  ✗ 负担重 = 否
+...
+    ✗ 人均纯收入 8,450.00 高于 收入基准 8,300.00, 差 150.00; 人均纯收入 为 8,300.00 或以下时成立
+...
+  人均纯收入 (per_capita) = 16,900 ÷ 2 = 8,450.00  〔INC-2〕
 ...
 """
 
@@ -76,8 +78,8 @@ def pii_fields(policy: Policy) -> list[str]:
 
     >>> from fanpin_rules import load_policy
     >>> pii_fields(load_policy("ewenki_2024q2"))  # doctest: +NORMALIZE_WHITESPACE
-    ['members[].name', 'members[].id_no', 'monitoring.contact_person',
-     'monitoring.contact_phone']
+    ['monitoring.contact_person', 'monitoring.contact_phone', 'members[].name',
+     'members[].id_no']
     """
     model = policy.model
     out: list[str] = []
@@ -1089,6 +1091,14 @@ def html_fragment(
     _check_doc(doc)
     ex = _Explainer(doc, lang)
     view = ex.view(rule, compact=compact, prefix=anchor_prefix)
+    # link only to the conclusions this view shows
+    head = f"{anchor_prefix}rule-"
+    ex.ids = {
+        item.anchor[len(head) :]
+        for section in view.sections
+        for item in section.items
+        if item.anchor is not None and item.anchor.startswith(head)
+    }
     h1, h2 = f"h{heading_level}", f"h{heading_level + 1}"
     h3 = f"h{heading_level + 2}"
     out = [f"<{h1}>{_esc(view.title)}</{h1}>", '<dl class="facts">']

@@ -58,10 +58,12 @@ def mask_value(value: str) -> str:
 
     >>> mask_value("张三"), mask_value("0470-8821234"), mask_value("   "), mask_value("")
     ('张*', '0470-***1234', '   ', '')
+    >>> mask_value(mask_value("15072419700318126X"))  # masking twice changes nothing
+    '150724********126X'
     """
     stripped = value.strip()
-    if not stripped:
-        return value
+    if not stripped or "*" in stripped:
+        return value  # empty stays empty; a masked value stays as it is (idempotent)
     masked = _mask_patterns(stripped)
     if masked != stripped:
         return masked
@@ -156,8 +158,8 @@ def mask_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     personal data masked, marked ``"pii_masked": true``.
 
     ``pii_fields`` (paths such as ``members[].id_no``) say which fields of the
-    ``household`` record the policy declares personal; trace ``terms`` marked ``pii`` do the same for values a
-    trace observed.
+    ``household`` record the policy declares personal; trace ``terms`` marked ``pii``
+    do the same for the values a trace observed.
 
     >>> doc = {"household_id": "1507240001", "pii_fields": ["members[].name"],
     ...        "household": {"members": [{"name": "敖建国"}], "judgement_note": "敖建国外出"}}
