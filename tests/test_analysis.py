@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from fanpin_rules.check import run_checks
+from fanpin_rules.analysis.checker import analyse_findings
+from fanpin_rules.analysis.translate import Period, iter_conditions
+from fanpin_rules.check import PASSES, CheckResult, run_checks
+from fanpin_rules.check.context import CheckContext
 from fanpin_rules.errors import Diagnostic, PolicyCheckError
+from fanpin_rules.evaluator import Evaluation, ParamBinding, Plan
+from fanpin_rules.exprfmt import to_text
+from fanpin_rules.household import HouseholdSchema
 from fanpin_rules.model import build_model
-from fanpin_rules.parser import load_modules
+from fanpin_rules.parser import load_modules, parse
 from fanpin_rules.render import render_diagnostics
+from fanpin_rules.values import ABSENT, Unknown, and3
 from tests.golden import check, split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,22 +122,6 @@ def test_acknowledgements_apply_where_policies_are_loaded(tmp_path: Path) -> Non
 
 # ---------------------------------------------------------------- properties: random tables
 
-import datetime as dt  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from typing import Any  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from fanpin_rules.analysis.checker import analyse_findings  # noqa: E402
-from fanpin_rules.analysis.translate import Period  # noqa: E402
-from fanpin_rules.check import PASSES, CheckResult  # noqa: E402
-from fanpin_rules.check.context import CheckContext  # noqa: E402
-from fanpin_rules.evaluator import Evaluation, ParamBinding, Plan  # noqa: E402
-from fanpin_rules.household import HouseholdSchema  # noqa: E402
-from fanpin_rules.parser import parse  # noqa: E402
-from fanpin_rules.values import ABSENT, Unknown, and3  # noqa: E402
-
 SCHEMA = """
 policy "随机表" { version "1" as_of 2024-06-05 }
 enum 类别 { 甲, 乙, 丙 }
@@ -211,8 +207,6 @@ class _Checked:
     """A random table's policy, its findings and a way to evaluate its rows."""
 
     def __init__(self, text: str) -> None:
-        from fanpin_rules.model import build_model
-
         self.model, _ = build_model([parse(text)])
         ctx = CheckContext(self.model)
         for p in PASSES[:-1]:
@@ -380,3 +374,73 @@ def test_interval_sets_are_exact(a: Any, b: Any, op: str) -> None:
     bounded = all(i.lo is not None and i.hi is not None for i in a.intervals)
     if bounded and a.step is not None and a.intervals and a.intervals[0].lo >= SAMPLES[0]:
         assert a.empty == empty
+
+
+ATOMS = st.one_of(
+    st.builds(lambda o, v: f"人数 {o} {v}", OP, INT),
+    st.builds(lambda o, v: f"收入 {o} {v}", OP, MONEY),
+    st.builds(lambda o, v: f"日期 {o} {v}", OP, DATE),
+    st.builds(lambda o, v: f"可选数 {o} {v}", OP, INT),
+    st.builds(lambda a, b: f"人数 between {a} and {b}", INT, INT),
+    st.builds(lambda a, b: f"类型 in {{{a}, {b}}}", ENUM, ENUM),
+    st.builds(lambda a: f"类型 = {a}", ENUM),
+    st.sampled_from(["脱贫", "not 脱贫", "可选数 is present", "可选数 is missing"]),
+    st.builds(lambda v: f"人数 * 2 + 可选数 > {v}", INT),
+    st.builds(lambda v: f"收入 - 基准 <= {v}", MONEY.filter(lambda m: m != "基准")),
+    st.builds(lambda v: f"(if 脱贫 then 人数 else 可选数) >= {v}", INT),
+)
+
+
+def _conditions(depth: int) -> st.SearchStrategy[str]:
+    if depth == 0:
+        return ATOMS
+    sub = _conditions(depth - 1)
+    return st.one_of(
+        ATOMS,
+        st.builds(lambda a, b: f"({a} and {b})", sub, sub),
+        st.builds(lambda a, b: f"({a} or {b})", sub, sub),
+        sub.map(lambda a: f"not ({a})"),
+    )
+
+
+@PROPERTY
+@given(st.lists(_conditions(2), min_size=1, max_size=3), st.lists(HOUSEHOLDS, max_size=6))
+def test_rule_formulas_and_claims_agree_with_the_evaluator(
+    conditions: list[str], households: list[dict[str, Any]]
+) -> None:
+    """A rule's formula is true exactly when the evaluator fires it; rules said never to fire
+    never fire, conditions said always (never) true always (never) hold."""
+    from fanpin_rules.analysis.checker import periods
+    from fanpin_rules.analysis.findings import Analyzer
+    from fanpin_rules.check.typecheck import Typer
+    from fanpin_rules.values import truth
+
+    rules = "\n".join(f'rule K-{i + 1} when {c} then "r"' for i, c in enumerate(conditions))
+    c = _Checked(
+        SCHEMA + rules + "\ntable 表 hit collect {\n| id | 人数 || x |\n| T-1 | - || 1 |\n}\n"
+    )
+    dead = {d.span.line for d, _ in c.findings if d.code == "F705" and d.span}
+    always = {(d.span.line, d.span.col) for d, _ in c.findings if d.code == "F706" and d.span}
+    never = {(d.span.line, d.span.col) for d, _ in c.findings if d.code == "F707" and d.span}
+    typer = Typer(c.model, CheckContext(c.model, types=dict(c.plan.types)))
+    for period in periods(c.model):
+        an = Analyzer(c.model, period, lambda e: typer.infer(e, ()), {"表": "collect"})
+        assert period.start is not None
+        params = {k: ParamBinding(k, v, period.start, None) for k, v in period.values.items()}
+        for data in households:
+            values = c.schema.validate(data).data
+            ev = Evaluation(c.plan, c.schema.validate(data), period.start, params)
+            for rule in c.model.rules.values():
+                fired = truth(ev.eval(rule.when, ()))
+                node = an.tr.cond(rule.when)
+                env = {v: values.get(v.key[3:], ABSENT) for v in node.vars if v.kind == "input"}
+                if len(env) == len(node.vars):
+                    assert an.lg.evaluate(node, env) == fired, (rule.rule_id, data)
+                if rule.name_span.line in dead:
+                    assert fired is False
+                for part in iter_conditions(rule.when):
+                    held = truth(ev.eval(part, ()))
+                    if (part.span.line, part.span.col) in always:
+                        assert held is True, (to_text(part), data)
+                    if (part.span.line, part.span.col) in never:
+                        assert held is False, (to_text(part), data)

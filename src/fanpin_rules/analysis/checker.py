@@ -48,7 +48,18 @@ def check_analysis(model: PolicyModel, ctx: CheckContext) -> None:
     """Gaps, overlaps, unreachable rows, dead rules, constant conditions (skipped after errors)."""
     if any(d.severity == "error" for d in ctx.diagnostics):
         return
-    ctx.diagnostics.extend(analyse(model, ctx.types, ctx.table_columns))
+    try:
+        found = analyse(model, ctx.types, ctx.table_columns)
+    except Exception as exc:  # a defect of the analysis must not stop a policy from loading
+        ctx.report(
+            "F709",
+            "info",
+            None,
+            f"静态分析出错, 没有完成 ({type(exc).__name__}); 请报告这个问题",
+            f"the static analysis failed ({type(exc).__name__}: {exc}); please report it",
+        )
+        return
+    ctx.diagnostics.extend(found)
 
 
 def periods(model: PolicyModel) -> list[Period]:
