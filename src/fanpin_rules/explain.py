@@ -489,7 +489,7 @@ class _Explainer:
         shown = self.val(value, kind)
         if self._literal(text):
             return shown
-        if self._simple(text):
+        if self._simple(text) or value is None:  # (缺失) has its parentheses already
             return f"{self.expr(text)} {shown}"
         return f"{self.expr(text)} ({shown})"
 
@@ -629,16 +629,23 @@ class _Explainer:
         return node
 
     def condition_lines(
-        self, cond: Mapping[str, Any], depth: int, max_depth: int
+        self,
+        cond: Mapping[str, Any],
+        depth: int,
+        max_depth: int,
+        said: Sequence[str] = (),
     ) -> Iterator[_Line]:
+        """A condition and, below it, what it is missing (unless already said above),
+        how each list element fared, and its parts."""
         yield _Line(depth, self.condition(cond), cond["truth"])
-        if cond.get("missing"):
-            yield _Line(depth + 1, f"{self.w('missing')}: {self.missing_text(cond['missing'])}")
+        missing = list(cond.get("missing") or [])
+        if missing and missing != list(said):
+            yield _Line(depth + 1, f"{self.w('missing')}: {self.missing_text(missing)}")
         if cond.get("elements"):
             yield _Line(depth + 1, self.element_line(cond["elements"]))
         if depth < max_depth:
             for part in cond.get("parts", []):
-                yield from self.condition_lines(part, depth + 1, max_depth)
+                yield from self.condition_lines(part, depth + 1, max_depth, missing or said)
 
     # ------------------------------------------------------------ conclusions
     def head(self, c: Mapping[str, Any]) -> str:
@@ -699,7 +706,7 @@ class _Explainer:
                 conds = [x for x in c.get("conditions", []) if x["truth"] == "false"]
             depth = 99
         for cond in conds:
-            lines.extend(self.condition_lines(cond, 1, depth))
+            lines.extend(self.condition_lines(cond, 1, depth, c.get("missing") or ()))
         if mode in ("full", "fired") and c.get("table") and not c.get("conditions"):
             lines.append(_Line(1, self.w("catch_all")))
         head = self.head(c)
