@@ -105,6 +105,6 @@ def test_every_terminal_has_a_name() -> None:
     from fanpin_rules.parser import _lark
     from fanpin_rules.syntax_errors import TERMINAL_NAMES_EN, TERMINAL_NAMES_ZH
 
-    names = {t.name for t in _lark().terminals} - set(_lark().ignore_tokens) | {"$END"}
+    names = {t.name for t in _lark().terminals} - set(_lark().lexer_conf.ignore) | {"$END"}
     assert names - set(TERMINAL_NAMES_ZH) == set()
     assert names - set(TERMINAL_NAMES_EN) == set()

@@ -60,3 +60,12 @@ def test_installed_wheel_loads_grammar_and_shipped_policy(wheel: Path, tmp_path:
     )
     assert done.returncode == 0, done.stderr
     assert "鄂温克" in done.stdout
+
+
+def test_grammar_is_strict() -> None:
+    """No LALR conflicts and no terminal collisions (lark's strict mode)."""
+    from lark import Lark
+
+    from fanpin_rules.parser import LARK_OPTIONS, grammar_text
+
+    Lark(grammar_text(), strict=True, **LARK_OPTIONS)  # type: ignore[arg-type]

@@ -46,16 +46,22 @@ def grammar_text() -> str:
         return here.read_text("utf-8")
 
 
+LARK_OPTIONS: dict[str, object] = {
+    "parser": "lalr",
+    "propagate_positions": True,
+    "maybe_placeholders": False,
+}
+
+
 @functools.cache
 def _lark() -> Lark:
-    # Built once per process; a Lark LALR parser keeps no state between parse() calls.
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        propagate_positions=True,
-        strict=True,
-        maybe_placeholders=False,
-    )
+    """The parser, built once per process (a LALR parser keeps no state between parses).
+
+    Building the tables takes about two seconds, so lark caches them in the temporary
+    folder, keyed by a hash of the grammar and the options.  ``strict=True`` (no
+    ambiguity, no terminal collisions) is proven by a test instead of on every start.
+    """
+    return Lark(grammar_text(), cache=True, **LARK_OPTIONS)
 
 
 def parse(source: Source | str, path: str = "<string>") -> ast.Module:
