@@ -424,3 +424,36 @@ def test_cli_picks_a_household_from_jsonl_and_reports_mistakes(tmp_path: Path) -
     broken.write_text("{", "utf-8")
     code, _, err = _run("explain", "--policy", "ewenki_2024q2", str(broken))
     assert code == 2 and "JSON" in err
+
+
+def test_auditor_guide_quotes_real_output() -> None:
+    """Every ``text`` block of docs/auditor-guide.md is a verbatim excerpt of a golden
+    explanation (the policy hash aside), so the guide cannot drift from the output."""
+    guide = (ROOT / "docs" / "auditor-guide.md").read_text("utf-8")
+    blocks = re.findall(r"^```text\n(.*?)^```", guide, re.S | re.M)
+    assert len(blocks) >= 12
+
+    def norm(text: str) -> str:
+        return re.sub(r"sha256:[0-9a-f]{12}", "sha256:…", text)
+
+    goldens = [norm(p.read_text("utf-8")) for p in GOLDEN.glob("*.txt")]
+    for block in blocks:
+        excerpt = norm(block)
+        assert any(excerpt in g for g in goldens), f"not in any golden:\n{excerpt[:300]}"
+
+
+@pytest.mark.usefixtures("cached_policies")
+def test_evaluate_output_validates_against_the_schema(tmp_path: Path) -> None:
+    source = tmp_path / "three.jsonl"
+    with open(ROOT / "examples" / "households.jsonl", encoding="utf-8") as f:
+        source.write_text("".join(line for _, line in zip(range(3), f, strict=False)), "utf-8")
+    for extra in ((), ("--trace",)):
+        target = tmp_path / f"decisions{len(extra)}.jsonl"
+        code, _, err = _run(
+            "evaluate", "--policy", "ewenki_2024q2", str(source), "-o", str(target), *extra
+        )
+        assert code == 0, err
+        lines = target.read_text("utf-8").splitlines()
+        assert len(lines) == 3
+        for line in lines:
+            VALIDATOR.validate(json.loads(line))
