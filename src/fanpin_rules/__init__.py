@@ -11,6 +11,7 @@ policy, producing explained decisions.
 
 from __future__ import annotations
 
+from fanpin_rules.batch import evaluate_batch
 from fanpin_rules.errors import (
     Diagnostic,
     EvaluationError,
@@ -54,6 +55,7 @@ __all__ = [
     "Trace",
     "__version__",
     "evaluate_all",
+    "evaluate_batch",
     "load_policy",
     "shipped_policies",
 ]
