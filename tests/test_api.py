@@ -82,18 +82,27 @@ def test_threads_give_the_same_results_as_one_by_one() -> None:
     assert got == expected
 
 
-def test_several_policies_over_one_household() -> None:
+def test_several_policies_over_one_household(tmp_path: Path) -> None:
     """SPEC §4 衔接并轨: one record, separate policies, separate results."""
+    import shutil
+
     shipped = load_policy("ewenki_2024q2")
-    yunnan_like = load_policy("ewenki_2024q2")
+    # a second policy: the same rules under another name (another region's copy)
+    copy = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", copy)
+    root = copy / "ewenki_2024q2.policy"
+    text = root.read_text("utf-8")
+    root.write_text(text.replace(shipped.name, "示例地区 2024", 1), "utf-8")
+    other = load_policy(root)
+    assert other.name == "示例地区 2024"
     hh = _households(3)[2]
-    results = evaluate_all([shipped], hh)
-    assert set(results) == {shipped.name}
-    assert results[shipped.name].to_json() == shipped.evaluate(hh).to_json()
-    both = evaluate_all(
-        [shipped, yunnan_like], hh, params={yunnan_like.name: {"监测收入基准": "8700"}}
-    )
-    assert both[shipped.name].params  # separate results by policy name
+    both = evaluate_all([shipped, other], hh, params={other.name: {"监测收入基准": "8700"}})
+    assert set(both) == {shipped.name, other.name}
+    assert both[shipped.name].to_json() == shipped.evaluate(hh).to_json()
+    line = next(p for p in both[other.name].params if p.name == "监测收入基准")
+    assert line.value == "8700.00" and line.overridden
+    with pytest.raises(fanpin_rules.ParameterError, match="同名"):
+        evaluate_all([shipped, shipped], hh)
 
 
 def test_param_override_reports_value_and_source() -> None:

@@ -29,6 +29,7 @@ from fanpin_rules.types import (
     BUILTIN_TYPES,
     DATE,
     INT,
+    INTLIT,
     NUMBER,
     STRLIT,
     T,
@@ -236,6 +237,9 @@ class Typer:
                     self._incomparable(test.value.span, column, t, hint=hint)
             else:
                 t = self.infer_cell(test.value)
+                if t.collection and t.elem is not None and not column.collection:
+                    # a set in a cell: the value is one of its members
+                    t = t.elem
                 bool_mismatch = column.kind == "bool" and t.kind not in ("bool", "any")
                 if bool_mismatch or not compatible(column, t):
                     hint = _quoted_date(column, t, test.value, test.value)
@@ -284,7 +288,8 @@ class Typer:
     # ------------------------------------------------------------ expressions
     def infer(self, e: ast.Expr, scopes: tuple[Scope, ...]) -> T:
         if isinstance(e, ast.Number):
-            return NUMBER
+            integral = e.value == e.value.to_integral_value() and e.value.as_tuple().exponent == 0
+            return INTLIT if integral else NUMBER
         if isinstance(e, ast.Date):
             return DATE
         if isinstance(e, ast.String):
