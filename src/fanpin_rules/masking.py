@@ -24,7 +24,6 @@ still reads as "filled in" or "empty" exactly like the original.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -76,10 +75,46 @@ def mask_text(text: str, known: Sequence[str] = ()) -> str:
     Known values shorter than two characters are left alone (a one-character name
     would otherwise mask that character everywhere).
     """
-    for value in sorted({k.strip() for k in known}, key=len, reverse=True):
-        if len(value) >= 2 and value in text:
-            text = text.replace(value, mask_value(value))
-    return _mask_patterns(text)
+    return _Masker(known).text(text)
+
+
+# a text without a run of seven digits holds no id or phone number
+_DIGIT_RUN = re.compile(r"\d{7}")
+
+
+class _Masker:
+    """Masks texts for one document: its known personal values and the patterns,
+    each distinct text once."""
+
+    def __init__(self, known: Iterable[str]) -> None:
+        values = sorted(
+            {k.strip() for k in known if len(k.strip()) >= 2 and "*" not in k},
+            key=len,
+            reverse=True,
+        )
+        self.known = re.compile("|".join(map(re.escape, values))) if values else None
+        self.memo: dict[str, str] = {}
+
+    def text(self, text: str) -> str:
+        found = self.memo.get(text)
+        if found is None:
+            found = text
+            if self.known is not None:
+                found = self.known.sub(lambda m: mask_value(m[0]), found)
+            if _DIGIT_RUN.search(found):
+                found = _mask_patterns(found)
+            self.memo[text] = found
+        return found
+
+    def copy(self, node: Any, key: str | None = None) -> Any:
+        """A copy of a JSON value with every text masked (identifiers and places kept)."""
+        if isinstance(node, str):
+            return node if key in _KEEP_KEYS else self.text(node)
+        if isinstance(node, list):
+            return [self.copy(x, key) for x in node]
+        if isinstance(node, dict):
+            return {k: (v if k == "policy" else self.copy(v, k)) for k, v in node.items()}
+        return node
 
 
 def _at(data: Any, path: Sequence[str]) -> Iterable[tuple[Any, str]]:
@@ -122,35 +157,28 @@ def _pii_terms(doc: Mapping[str, Any]) -> set[str]:
     return {name for name, t in terms.items() if isinstance(t, Mapping) and t.get("pii")}
 
 
-def _walk_trace_values(node: Any, pii: set[str], found: list[str]) -> None:
-    """Collect values the trace observed for personal fields (and mask them)."""
+def _walk_trace_values(node: Any, pii: set[str], found: list[str], mask: bool) -> None:
+    """Collect the values the trace observed for personal fields (and mask them)."""
     if isinstance(node, list):
         for x in node:
-            _walk_trace_values(x, pii, found)
+            _walk_trace_values(x, pii, found, mask)
         return
     if not isinstance(node, dict):
         return
     name = node.get("name")
     if isinstance(name, str) and name in pii and isinstance(node.get("value"), str):
         found.append(node["value"])
-        node["value"] = mask_value(node["value"])
+        if mask:
+            node["value"] = mask_value(node["value"])
     if "left" in node and "left_value" in node:
         for side in ("left", "right"):
             if node.get(side) in pii and isinstance(node.get(f"{side}_value"), str):
                 found.append(node[f"{side}_value"])
-                node[f"{side}_value"] = mask_value(node[f"{side}_value"])
+                if mask:
+                    node[f"{side}_value"] = mask_value(node[f"{side}_value"])
     for v in node.values():
-        _walk_trace_values(v, pii, found)
-
-
-def _scan(node: Any, known: Sequence[str], key: str | None = None) -> Any:
-    if isinstance(node, str):
-        return node if key in _KEEP_KEYS else mask_text(node, known)
-    if isinstance(node, list):
-        return [_scan(x, known, key) for x in node]
-    if isinstance(node, dict):
-        return {k: (v if k == "policy" else _scan(v, known, k)) for k, v in node.items()}
-    return node
+        if isinstance(v, dict | list):
+            _walk_trace_values(v, pii, found, mask)
 
 
 def mask_document(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,19 +195,23 @@ def mask_document(doc: Mapping[str, Any]) -> dict[str, Any]:
     >>> masked["household"], masked["pii_masked"], masked["household_id"]
     ({'members': [{'name': '敖**'}], 'judgement_note': '敖**外出'}, True, '1507240001')
     """
-    out = copy.deepcopy(dict(doc))
     known: list[str] = []
-    data = out.get("household")
-    if isinstance(data, dict):
-        fields = out.get("pii_fields") or []
-        known.extend(pii_values(data, fields))
+    fields = [str(f) for f in doc.get("pii_fields") or []]
+    household = doc.get("household")
+    if isinstance(household, Mapping):
+        known.extend(pii_values(household, fields))
+    pii = _pii_terms(doc)
+    trace = doc.get("trace")
+    if pii and isinstance(trace, dict):
+        _walk_trace_values(trace, pii, known, mask=False)  # read only: the values to find
+    out = _Masker(known).copy(dict(doc))
+    assert isinstance(out, dict)
+    if isinstance(out.get("household"), dict):
         for path in fields:
-            for container, key in _at(data, str(path).split(".")):
+            for container, key in _at(out["household"], path.split(".")):
                 if isinstance(container[key], str):
                     container[key] = mask_value(container[key])
-    if isinstance(out.get("trace"), dict):
-        _walk_trace_values(out["trace"], _pii_terms(out), known)
-    masked = _scan(out, tuple(known))
-    assert isinstance(masked, dict)
-    masked["pii_masked"] = True
-    return masked
+    if pii and isinstance(out.get("trace"), dict):
+        _walk_trace_values(out["trace"], pii, [], mask=True)
+    out["pii_masked"] = True
+    return out

@@ -397,11 +397,13 @@ def report_from_decisions(
     gacha: str | None = None,
     show_pii: bool = False,
 ) -> AuditReport:
-    """Collect the report from decisions files (``fanpin evaluate --trace`` output, or
-    explain documents).  苏木 and 嘎查 come from the household records: those in
-    ``households`` files (joined by household id), or those the decisions name as their
-    source.  A ``policy`` must be the one that decided (same hash); without one, the
-    shipped policy with that hash is used for the rule titles and personal fields."""
+    """Collect the report from decisions files (``fanpin evaluate`` output, or explain
+    documents).  苏木 and 嘎查 come from the household records: those in ``households``
+    files (joined by household id), or those the decisions name as their source.  A
+    ``policy`` must be the one that decided (same hash); without one, the shipped policy
+    with that hash is used.  The households the report explains use the saved trace
+    (``fanpin evaluate --trace``) or, without one, are evaluated again with it — and must
+    reach the same conclusions."""
     by_id: dict[str, Mapping[str, Any]] = {}
     for path in households:
         for _, record, _error in _read_json_records(path):
@@ -463,7 +465,9 @@ def report_from_decisions(
                         (c.get("title") or c.get("message") or c.get("table"), c.get("severity")),
                     )
             doc = None
-            if isinstance(trace, Mapping) and _explained(fired, undetermined):
+            if _explained(fired, undetermined) and not isinstance(trace, Mapping):
+                doc = _traced_again(decision, record, policy, show_pii, f"{path}:{lineno}")
+            elif isinstance(trace, Mapping) and _explained(fired, undetermined):
                 doc = dict(decision)
                 doc.pop("input", None)
                 if record is not None:
@@ -504,6 +508,34 @@ def report_from_decisions(
         gacha,
         not show_pii,
     )
+
+
+def _traced_again(
+    decision: Mapping[str, Any],
+    record: Mapping[str, Any] | None,
+    policy: Policy | None,
+    show_pii: bool,
+    where: str,
+) -> dict[str, Any] | None:
+    """A decision saved without its trace, evaluated again with it for the explanation:
+    same policy (hash), date and run-time parameters; the conclusions must come out the
+    same, or the report stops."""
+    if record is None or policy is None:
+        return None
+    overrides = {
+        p["name"]: {"value": p["value"], "effective": p.get("effective"), "source": p.get("source")}
+        for p in decision.get("params") or []
+        if p.get("overridden")
+    }
+    data = json.loads(json.dumps(jsonable(record), ensure_ascii=False), parse_float=Decimal)
+    result = policy.evaluate(data, decision.get("as_of"), overrides, ignore_extra=True)
+    if list(result.fired) != list(decision.get("fired") or []):
+        raise ReportError(
+            f"{where}: 重新判定的结论 {list(result.fired)} 与判定文件中的 "
+            f"{decision.get('fired')} 不同: 户数据在判定之后改过? 用 fanpin replay 核对 / "
+            "the decision does not reproduce from its record; check it with fanpin replay"
+        )
+    return explain_document(result, household=data, policy=policy, show_pii=show_pii)
 
 
 # ---------------------------------------------------------------- drawing
