@@ -223,8 +223,9 @@ def test_report_of_one_sumu_and_bad_filters(policy: Policy, batch: Path, tmp_pat
     assert code == 2 and "--policy" in err
 
 
+@pytest.mark.parametrize("trace", [("--trace",), ()], ids=["with-trace", "without-trace"])
 def test_report_from_decisions_matches_the_report_from_households(
-    policy: Policy, batch: Path, tmp_path: Path
+    policy: Policy, batch: Path, tmp_path: Path, trace: tuple[str, ...]
 ) -> None:
     decisions = tmp_path / "decisions.jsonl"
     code, _, err = _run(
@@ -234,8 +235,8 @@ def test_report_from_decisions_matches_the_report_from_households(
         str(batch),
         "-o",
         str(decisions),
-        "--trace",
         "--quiet",
+        *trace,
     )
     assert code == 0, err
     from_decisions = tmp_path / "from-decisions.html"
@@ -252,6 +253,7 @@ def test_report_from_decisions_matches_the_report_from_households(
     }
     assert rules == {k: v for k, v in b.counts.items() if k in rules}
     assert a.gacha == b.gacha  # 嘎查 read back from the records the decisions name
+    assert "hh-EX-06" in a.ids and a.ids == b.ids  # the same households explained
     code, _, err = _run("report", "--decisions", str(batch), "-o", str(tmp_path / "x.html"))
     assert code == 2 and "fired" in err
 
