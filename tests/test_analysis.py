@@ -18,7 +18,7 @@ from fanpin_rules.check import PASSES, CheckResult, run_checks
 from fanpin_rules.check.context import CheckContext
 from fanpin_rules.errors import Diagnostic, PolicyCheckError
 from fanpin_rules.evaluator import Evaluation, ParamBinding, Plan
-from fanpin_rules.exprfmt import to_text
+from fanpin_rules.exprfmt import conjuncts, to_text
 from fanpin_rules.household import HouseholdSchema
 from fanpin_rules.model import build_model
 from fanpin_rules.parser import load_modules, parse
@@ -444,3 +444,93 @@ def test_rule_formulas_and_claims_agree_with_the_evaluator(
                         assert held is True, (to_text(part), data)
                     if (part.span.line, part.span.col) in never:
                         assert held is False, (to_text(part), data)
+
+
+MEMBER_SCHEMA = """
+policy "成员" { version "1" as_of 2024-06-05 }
+enum 技能 { 普通, 弱, 丧失 }
+record member 成员 {
+  age 年龄: int required >= 0 <= 100
+  skill 劳动技能: 技能 required
+  willing 意愿: bool = false
+  grade 等级: int >= 1 <= 4
+}
+record household 户 {
+  household_id 户编号: text required
+  members 成员们: list of member required >= 1
+}
+input household key household_id
+"""
+MEMBER_ATOMS = st.one_of(
+    st.builds(lambda o, v: f"年龄 {o} {v}", OP, st.sampled_from([0, 16, 60, 100])),
+    st.sampled_from(['劳动技能 = "普通"', '劳动技能 in {"弱", "丧失"}', "意愿", "not 意愿"]),
+    st.sampled_from(["等级 is present", "等级 <= 2", "等级 = 5"]),
+)
+MEMBER_CONDITIONS = st.one_of(
+    MEMBER_ATOMS,
+    st.builds(lambda a, b: f"{a} and {b}", MEMBER_ATOMS, MEMBER_ATOMS),
+    st.builds(lambda a, b: f"({a} or {b})", MEMBER_ATOMS, MEMBER_ATOMS),
+)
+QUANTIFIED = st.one_of(
+    MEMBER_CONDITIONS.map(lambda c: f"any(members where {c})"),
+    MEMBER_CONDITIONS.map(lambda c: f"all(members: {c})"),
+    st.builds(lambda w, c: f"all(members where {w}: {c})", MEMBER_ATOMS, MEMBER_ATOMS),
+)
+QUANTIFIED_RULES = st.one_of(
+    QUANTIFIED,
+    st.builds(lambda a, b: f"{a} and {b}", QUANTIFIED, QUANTIFIED),
+    st.builds(lambda a, b, c: f"{a} and not {b} and {c}", QUANTIFIED, QUANTIFIED, QUANTIFIED),
+    st.builds(lambda a, b: f"({a} or not {b})", QUANTIFIED, QUANTIFIED),
+)
+MEMBERS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "age": st.sampled_from([0, 15, 16, 59, 60, 61, 100]),
+            "skill": st.sampled_from(["普通", "弱", "丧失"]),
+            "willing": st.booleans(),
+        },
+        optional={"grade": st.integers(1, 4)},
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@PROPERTY
+@given(st.lists(QUANTIFIED_RULES, min_size=1, max_size=3), st.lists(MEMBERS, max_size=6))
+def test_quantifiers_over_members_are_sound(
+    conditions: list[str], member_lists: list[list[dict[str, Any]]]
+) -> None:
+    """Real households satisfy the joint theory of any/all; claims hold on them."""
+    from fanpin_rules.analysis.checker import periods
+    from fanpin_rules.analysis.findings import Analyzer
+    from fanpin_rules.check.typecheck import Typer
+    from fanpin_rules.values import truth
+
+    rules = "\n".join(f'rule Q-{i + 1} when {c} then "r"' for i, c in enumerate(conditions))
+    c = _Checked(
+        MEMBER_SCHEMA
+        + rules
+        + "\ntable 表 hit collect {\n| id | 户编号 || x |\n| T-1 | - || 1 |\n}\n"
+    )
+    dead = {(d.span.line, d.span.col) for d, _ in c.findings if d.code == "F705" and d.span}
+    always = {(d.span.line, d.span.col) for d, _ in c.findings if d.code == "F706" and d.span}
+    typer = Typer(c.model, CheckContext(c.model, types=dict(c.plan.types)))
+    an = Analyzer(c.model, periods(c.model)[0], lambda e: typer.infer(e, ()), {"表": "collect"})
+    for members in member_lists:
+        hh = c.schema.validate({"household_id": "H", "members": members})
+        ev = Evaluation(c.plan, hh, dt.date(2024, 6, 5), {})
+        for rule in c.model.rules.values():
+            fired = truth(ev.eval(rule.when, ()))
+            node = an.tr.cond(rule.when)
+            env = {v: truth(ev.eval(an.tr.quantifiers[v].expr, ())) for v in node.vars}
+            assert an.lg.evaluate(an.tr.theory(node), env), (rule.rule_id, members)
+            assert an.lg.evaluate(node, env) == fired
+            where = (rule.name_span.line, rule.name_span.col)
+            if where in dead:
+                assert fired is False
+            if where in always:
+                assert fired is True
+            for part in [*conjuncts(rule.when), *iter_conditions(rule.when)]:
+                if (part.span.line, part.span.col) in always:
+                    assert truth(ev.eval(part, ())) is True

@@ -166,6 +166,16 @@ class Analyzer:
         )
 
     # ------------------------------------------------------------ helpers
+    def with_theory(self, n: Node) -> Node:
+        """``n`` and what its quantifiers (any/all over a list) can jointly be."""
+        return self.lg.and_(n, self.tr.theory(n))
+
+    def sat(self, n: Node) -> Cube | None:
+        return self.lg.sat(self.with_theory(n))
+
+    def valid(self, n: Node) -> bool:
+        return self.sat(self.lg.not_(n)) is None
+
     def uncertain(self, n: Node) -> list[Var]:
         """Variables whose values a witness must not rely on."""
         vs = sorted(n.vars, key=lambda v: v.uid)
@@ -203,7 +213,7 @@ class Analyzer:
                 if isinstance(c, ast.CellAny):
                     continue
                 f = self.tr.cell(table, cell_row, c, col)
-                if lg.valid(f):
+                if self.valid(f):
                     text = f"{to_text(col_expr)} : {_cell_text(c)}"
                     self.add(
                         "F706",
@@ -216,18 +226,18 @@ class Analyzer:
                     )
         live = []
         for i in range(len(table.rows)):
-            if lg.sat(info.matches[i]) is None:
+            if self.sat(info.matches[i]) is None:
                 self.contradictory_row(table, info, i)
             else:
                 live.append(i)
         if hit in ("first", "priority") and info.ranked:
             for i in live:
-                if lg.sat(info.selected[i]) is None:
+                if self.sat(info.selected[i]) is None:
                     rank = info.order.index(i)
                     before = [
                         ids[j]
                         for j in info.order[:rank]
-                        if lg.sat(lg.and_(info.matches[i], info.matches[j])) is not None
+                        if self.sat(lg.and_(info.matches[i], info.matches[j])) is not None
                     ]
                     shown = "、".join(before) or "前面的行"
                     self.add(
@@ -280,25 +290,25 @@ class Analyzer:
 
     def row_conclusion(self, table: ast.TableDecl, info: Any, i: int) -> None:
         rid = table.rows[i].rule_id
-        if not self.tr.overriders.get(rid) or self.lg.sat(info.selected[i]) is None:
+        if not self.tr.overriders.get(rid) or self.sat(info.selected[i]) is None:
             return
-        if self.lg.sat(self.tr.conclusion(rid)) is None:
+        if self.sat(self.tr.conclusion(rid)) is None:
             self.overridden(rid, info.selected[i], row_span(table.rows[i]))
 
     def overlap(self, table: ast.TableDecl, info: Any, columns: _Columns, a: int, b: int) -> None:
         lg = self.lg
         ra, rb = table.rows[a], table.rows[b]
         both = lg.and_(info.matches[a], info.matches[b])
-        if lg.sat(both) is None:
+        if self.sat(both) is None:
             return
         differ: bool | None = True
         if info.hit == "any":
             differ = _outputs_differ(self.tr, ra, rb)
             if differ is False:
                 return
-        f = lg.and_(columns.constraint, both)
+        f = self.with_theory(lg.and_(columns.constraint, both))
         sure = lg.forall(f, self.uncertain(f))
-        cube = lg.sat(sure)
+        cube = self.sat(sure)
         what = "同时命中" if info.hit == "unique" else "同时命中而结论不同"
         what_en = "both match" if info.hit == "unique" else "both match with different outputs"
         if cube is not None and differ is True:
@@ -318,7 +328,7 @@ class Analyzer:
                 subject=f"{ra.rule_id},{rb.rule_id}",
             )
             return
-        cube = lg.sat(f)
+        cube = self.sat(f)
         assert cube is not None
         case, case_en, _ = columns.describe(cube)
         unsure = self.uncertain(f)
@@ -335,8 +345,8 @@ class Analyzer:
 
     def gaps(self, table: ast.TableDecl, info: Any, columns: _Columns) -> None:
         lg = self.lg
-        none = lg.and_(columns.constraint, *(lg.not_(m) for m in info.matches))
-        if lg.sat(none) is None:
+        none = self.with_theory(lg.and_(columns.constraint, *(lg.not_(m) for m in info.matches)))
+        if self.sat(none) is None:
             return
         unsure = self.uncertain(none)
         sure = lg.forall(none, unsure)
@@ -344,7 +354,7 @@ class Analyzer:
         cubes = merge_cubes([c for c, _w in found])
         cubes.sort(key=lambda c: columns.sort_key(c))
         for k, cube in enumerate(cubes[:MAX_GAPS]):
-            found_w = lg.sat(lg.assign(sure, cube))
+            found_w = self.sat(lg.assign(sure, cube))
             assert found_w is not None
             w = {**found_w, **cube}
             case, case_en, row = columns.describe(cube, example=w)
@@ -366,7 +376,7 @@ class Analyzer:
                 witness=self.witness(w),
                 subject=case_en,
             )
-        maybe = lg.sat(lg.and_(none, lg.not_(sure)))
+        maybe = self.sat(lg.and_(none, lg.not_(sure)))
         if maybe is not None:
             case, case_en, _ = columns.describe(maybe)
             self.add(
@@ -382,11 +392,10 @@ class Analyzer:
 
     # ------------------------------------------------------------ rules
     def rule(self, rule: ast.RuleDecl) -> None:
-        lg = self.lg
         raw = self.tr.cond(rule.when)
         rid = rule.rule_id
         parts = conjuncts(rule.when)
-        if lg.sat(raw) is None:
+        if self.sat(raw) is None:
             conds = [self.tr.cond(c) for c in parts]
             core = self.minimal_unsat(conds)
             texts = [f"「{to_text(parts[k])}」" for k in core]
@@ -409,11 +418,11 @@ class Analyzer:
                 "the fields (such as >= 0)",
             )
             return
-        if lg.sat(self.tr.conclusion(rid)) is None:
+        if self.sat(self.tr.conclusion(rid)) is None:
             self.overridden(rid, raw, rule.name_span)
             return
         if len(parts) == 1:
-            if lg.valid(raw):
+            if self.valid(raw):
                 self._reported.add(("F706", rule.when.span))
                 self.add(
                     "F706",
@@ -426,7 +435,7 @@ class Analyzer:
                 )
             return
         for c in parts:
-            if lg.valid(self.tr.cond(c)):
+            if self.valid(self.tr.cond(c)):
                 self.always(c)
 
     def overridden(self, rid: str, raw: Node, span: Span) -> None:
@@ -434,7 +443,7 @@ class Analyzer:
         by = [
             o
             for o in self.tr.overriders.get(rid, ())
-            if lg.sat(lg.and_(raw, self.tr.conclusion(o))) is not None
+            if self.sat(lg.and_(raw, self.tr.conclusion(o))) is not None
         ]
         shown = "、".join(by)
         self.add(
@@ -462,7 +471,7 @@ class Analyzer:
 
     def elementary(self, c: ast.Expr) -> None:
         f = self.tr.cond(c)
-        if self.lg.sat(f) is None:
+        if self.sat(f) is None:
             if ("F707", c.span) in self._reported:
                 return
             self.add(
@@ -475,7 +484,7 @@ class Analyzer:
                 "check the operator and the value, the declared range of the field (such as "
                 ">= 0) and the values of the enum",
             )
-        elif self.lg.valid(f) and ("F706", c.span) not in self._reported:
+        elif self.valid(f) and ("F706", c.span) not in self._reported:
             self.always(c)
 
     def opaque_notes(self) -> None:
@@ -497,7 +506,7 @@ class Analyzer:
         keep = list(range(len(parts)))
         for k in list(keep):
             trial = [j for j in keep if j != k]
-            if self.lg.sat(self.lg.and_(*(parts[j] for j in trial))) is None:
+            if self.sat(self.lg.and_(*(parts[j] for j in trial))) is None:
                 keep = trial
         return keep
 
@@ -604,18 +613,20 @@ def _describe(label: str, v: Var, vals: ValueSet, lang: str) -> str:
         joined = ("或" if lang == "zh" else " or ").join(show_value(x, lang) for x in order)
         return f"{label}={joined}"
     if isinstance(vals, OrderedSet):
-        pieces = []
-        for iv in vals.intervals:
+        absent = "缺失" if lang == "zh" else "absent"
+        if len(vals.intervals) + vals.absent == 1 and vals.intervals:
+            iv = vals.intervals[0]
             shown = OrderedSet((iv,), vals.step, False, vals.date).show()
             if iv.lo is not None and iv.lo == iv.hi:
-                pieces.append(f"={shown}")
-            elif iv.lo is None or iv.hi is None:
-                pieces.append(f" {shown}")
-            else:
-                pieces.append(f" {'在' if lang == 'zh' else 'in'} {shown}")
-        if vals.absent:
-            pieces.append("=缺失" if lang == "zh" else "=absent")
-        return label + ("或" if lang == "zh" else " or").join(pieces)
+                return f"{label}={shown}"
+            if iv.lo is None or iv.hi is None:
+                return f"{label} {shown}"
+            return f"{label} {'在' if lang == 'zh' else 'in'} {shown}"
+        parts = [OrderedSet((i,), vals.step, False, vals.date).show() for i in vals.intervals]
+        parts += [absent] if vals.absent else []
+        if lang == "zh":
+            return f"{label}为 " + " 或 ".join(parts)
+        return f"{label} is " + " or ".join(parts)
     assert isinstance(vals, TextSet)
     parts = [f"「{m}」" if lang == "zh" else f"'{m}'" for m in sorted(vals.members)]
     if vals.other_text:

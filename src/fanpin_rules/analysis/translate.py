@@ -292,6 +292,9 @@ class Translator:
         self.derived: dict[Var, Lin] = {}
         self.opaque_exprs: dict[Var, ast.Expr] = {}
         self._busy: set[str] = set()
+        self.scope: Rec | None = None  # the list element inside any(...) / all(...)
+        self.quantifiers: dict[Var, Quantifier] = {}
+        self._theories: dict[frozenset[Var], Node] = {}
         self.strings = _string_literals(model)
         overriders: dict[str, list[str]] = {}
         for item in model.items():
@@ -319,6 +322,7 @@ class Translator:
         if key in self._busy:
             raise Unsupported
         self._busy.add(key)
+        saved, self.scope = self.scope, None
         try:
             if rule_id in self.model.rules:
                 raw = self.cond(self.model.rules[rule_id].when)
@@ -330,6 +334,7 @@ class Translator:
             out = self.lg.and_(raw, *others)
         finally:
             self._busy.discard(key)
+            self.scope = saved
         self.conclusions[rule_id] = out
         return out
 
@@ -420,6 +425,10 @@ class Translator:
 
     def name(self, e: ast.Name) -> Term:
         n = e.name
+        if self.scope is not None:
+            f = next((f for f in self.scope.decl.fields if n in (f.key, f.label)), None)
+            if f is not None:
+                return self.field(self.scope, f)
         if n in BUILTIN_NAMES:
             return VarT(self.as_of_var())
         alias = self.model.aliases.get(n)
@@ -457,10 +466,12 @@ class Translator:
         if key in self._busy:
             raise Unsupported
         self._busy.add(key)
+        saved, self.scope = self.scope, None
         try:
             out = self.term(self.model.lets[name].expr)
         finally:
             self._busy.discard(key)
+            self.scope = saved
         self.lets[name] = out
         return out
 
@@ -798,6 +809,8 @@ class Translator:
         from fanpin_rules.check.typecheck import AGGREGATES, FUNCTION_ALIASES
 
         func = FUNCTION_ALIASES.get(e.func, e.func)
+        if func in ("any", "all") and len(e.args) == 1:
+            return BoolT(self.quantifier(func, e))
         if func == "missing_required" or (func in AGGREGATES and len(e.args) == 1):
             raise Unsupported
         args = [self._term(a) for a in e.args]
@@ -821,6 +834,103 @@ class Translator:
             return self.derive(Lin(func, tuple(self._lin(a, False) for a in args)))
         raise Unsupported
 
+    # ------------------------------------------------------------ quantifiers
+    def quantifier(self, func: str, e: ast.Call) -> Node:
+        """``any``/``all`` over a list of records: a variable whose possible values, jointly
+        with the other quantifiers over the same list, are given by :meth:`theory`.
+
+        The condition about one element must read only the element's fields and constants.
+        """
+        lg = self.lg
+        if self.scope is not None or not isinstance(e.args[0], ast.Name) or self.root is None:
+            raise Unsupported
+        f = next((f for f in self.root.decl.fields if e.args[0].name in (f.key, f.label)), None)
+        if f is None or f.type.of is None or f.type.of not in self.model.records or not f.required:
+            raise Unsupported
+        decl = self.model.records[f.type.of]
+        lengths = {b.op: b.value for b in f.bounds}
+        if any(op in lengths for op in ("<", "<=", "=")):
+            raise Unsupported  # a longest list would make the joint check inexact
+        shortest = lengths.get(">=", lengths.get(">", Decimal(-1)) + 1)
+        element = Rec(f"{f.key}[]", f"{f.label or f.key}[]", decl, lg.true)
+        saved, self.scope = self.scope, element
+        try:
+            where = self.cond(e.where) if e.where is not None else lg.true
+            body = self.cond(e.body) if e.body is not None else lg.true
+        finally:
+            self.scope = saved
+        pred = lg.and_(where, body) if func == "any" else lg.or_(lg.not_(where), body)
+        if any(not v.key.startswith(f"in:{f.key}[].") for v in pred.vars):
+            raise Unsupported  # reads something outside the element
+        text = to_text(e)
+        var = lg.var(
+            f"∀{func}:{f.key}:{pred.uid}",
+            text,
+            FiniteSet(frozenset({True, False})),
+            "quantifier",
+            support=[f"∀{text}"],
+            order=(True, False),
+        )
+        self.quantifiers.setdefault(var, Quantifier(f.key, func == "any", pred, int(shortest), e))
+        return lg.lit(var, FiniteSet(frozenset({True})))
+
+    def theory(self, n: Node) -> Node:
+        """What the quantifiers of ``n`` can jointly be (TRUE when there are none).
+
+        ``any(L where P) = t`` and ``all(L: Q) = u`` are possible together exactly when some
+        list satisfies them: every element satisfies the conditions forced on all elements
+        (``not P`` for an ``any`` that is false, ``Q`` for an ``all`` that is true), and each
+        ``any`` that is true / ``all`` that is false has an element of its own.
+        """
+        lg = self.lg
+        qs = sorted((v for v in n.vars if v in self.quantifiers), key=lambda v: v.uid)
+        if not qs:
+            return lg.true
+        groups: dict[str, list[Var]] = {}
+        for v in qs:
+            groups.setdefault(self.quantifiers[v].list_key, []).append(v)
+        parts = []
+        for vs in groups.values():
+            key = frozenset(vs)
+            found = self._theories.get(key)
+            if found is None:
+                found = self._theories[key] = self._joint(vs)
+            parts.append(found)
+        return lg.and_(*parts)
+
+    def _joint(self, vs: list[Var]) -> Node:
+        lg = self.lg
+        if len(vs) > 10:
+            raise Unsupported
+        yes, no = FiniteSet(frozenset({True})), FiniteSet(frozenset({False}))
+        options = []
+        for bits in range(1 << len(vs)):
+            values = [bool(bits >> i & 1) for i in range(len(vs))]
+            if self._possible([self.quantifiers[v] for v in vs], values):
+                options.append(
+                    lg.and_(*(lg.lit(v, yes if t else no) for v, t in zip(vs, values, strict=True)))
+                )
+        return lg.or_(*options)
+
+    def _possible(self, qs: list[Quantifier], values: list[bool]) -> bool:
+        lg = self.lg
+        everyone = [
+            (lg.not_(q.pred) if q.exists else q.pred)
+            for q, t in zip(qs, values, strict=True)
+            if q.exists != t
+        ]
+        needs = [
+            (q.pred if q.exists else lg.not_(q.pred))
+            for q, t in zip(qs, values, strict=True)
+            if q.exists == t
+        ]
+        common = lg.and_(*everyone)
+        if not needs and qs[0].shortest <= 0:
+            return True  # the empty list
+        if lg.sat(common) is None:
+            return False
+        return all(lg.sat(lg.and_(common, need)) is not None for need in needs)
+
     # ------------------------------------------------------------ tables
     def table(self, name: str) -> TableInfo:
         found = self.tables.get(name)
@@ -830,10 +940,12 @@ class Translator:
         if key in self._busy:
             raise Unsupported
         self._busy.add(key)
+        saved, self.scope = self.scope, None
         try:
             found = self._table(self.model.tables[name])
         finally:
             self._busy.discard(key)
+            self.scope = saved
         self.tables[name] = found
         return found
 
@@ -941,6 +1053,18 @@ class Translator:
                     parts.append(self.compare("=", v, x))
         r = lg.or_(*parts)
         return lg.not_(r) if cell.negated else r
+
+
+@attrs.frozen(eq=False)
+class Quantifier:
+    """``any`` (``exists``) or ``all`` over the list ``list_key``; ``pred`` is the condition on
+    one element; ``shortest`` the least length the list is declared to have."""
+
+    list_key: str
+    exists: bool
+    pred: Node
+    shortest: int
+    expr: ast.Call
 
 
 @attrs.frozen(eq=False)
