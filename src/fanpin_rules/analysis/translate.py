@@ -9,8 +9,10 @@ as false, a table's value is the output of its selected row or ``ABSENT``, a con
 holds when its condition holds and no conclusion that overrides it holds.  Missing
 *required* inputs (undetermined conclusions) are outside the analysis.
 
-Whatever the analysis cannot see into (aggregations over members, ``months``, products of
-two inputs, text compared with text, …) becomes an *opaque* variable: a condition or amount
+``any``/``all`` over a list of records whose condition reads only the element's fields are
+variables related by an exact joint *theory* (:meth:`Translator.theory`).  Whatever else the
+analysis cannot see into (``count``/``sum``/``min``/``max`` over members, ``months``, products
+of two inputs, text compared with text, …) becomes an *opaque* variable: a condition or amount
 that may take any value of its type.  Conclusions drawn for every value of an opaque variable
 are sound; witnesses that need a particular value of one are only possibilities.
 """
