@@ -95,6 +95,8 @@ _RT_BIN = {
     "∩": "_rt.inter",
     "∪": "_rt.union",
 }
+# value types whose JSON is immutable (str, bool, int, None) or a list of such
+_CONSTANT_JSON = {"money", "int", "number", "bool", "date", "text", "strlit", "enum", "set", "list"}
 _TRUTHY = (ast.And, ast.Or, ast.Not, ast.Compare, ast.In, ast.Between, ast.IsPred, ast.RuleRef)
 
 
@@ -836,6 +838,14 @@ class _Emitter:
             self.low.folds.append((found, code))
         return found
 
+    def fold_code(self, code: str) -> str:
+        """A global computed once per binding from ``code`` (constants and parameters)."""
+        found = self.low._fold_ids.get(code)
+        if found is None:
+            found = self.low._fold_ids[code] = f"C{len(self.low.folds)}"
+            self.low.folds.append((found, code))
+        return found
+
     def v_const(self, e: ast.Expr, frames: tuple[_Frame, ...]) -> str:
         scratch = _Fn("_bind", [], None)
         if isinstance(e, ast.BinOp):
@@ -1416,6 +1426,16 @@ class _Emitter:
         for name in self.plan.let_names:
             t = self.plan.types.get(name)
             var = low.let_vars[name]
+            expr = low.model.lets[name].expr
+            kind = t.kind if t is not None else None
+            if low.foldable(expr, ()) and kind in _CONSTANT_JSON:
+                # a constant of the evaluation (e.g. a set of measures): rendered when binding;
+                # a list is copied so that no two results share a mutable value
+                code = self.fold_code(f"_tj({self.v(expr, (), self.main)}, {low.const(t, 'TY')})")
+                parts.append(
+                    f"{name!r}: {'list(' + code + ')' if kind in ('set', 'list') else code}"
+                )
+                continue
             if t is not None and t.kind == "money":
                 code = f"_rt.json_money({var})"
             elif t is not None and t.kind == "bool":
