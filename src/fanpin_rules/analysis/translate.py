@@ -1204,7 +1204,7 @@ def _lin_step(lin: Lin) -> Decimal | None:
         return step
     if lin.op == "const":
         v = lin.args[0]
-        return v if v != 0 else None
+        return abs(v) if v != 0 else None
     if lin.op == "round":
         return Decimal(1).scaleb(-lin.args[1])
     if lin.op == "abs":
