@@ -169,8 +169,9 @@ def test_edited_cell_changes_exactly_that_row(small: tuple[Path, Path]) -> None:
     old, new = before["分级"], after["分级"]
     assert [r.rule_id for r in new.rows] == ["G-1", "G-2", "G-3"]
     assert new.rows[0] == old.rows[0] and new.rows[2] == old.rows[2]
-    assert new.rows[1] == ast.Row("G-2", (old.rows[1].cells[0], ast.CellAny()),
-                                  old.rows[1].outputs, None, "有风险")  # fmt: skip
+    assert new.rows[1] == ast.Row(
+        "G-2", (old.rows[1].cells[0], ast.CellAny()), old.rows[1].outputs, None, "有风险"
+    )
     diff = [
         line
         for line in difflib.unified_diff(

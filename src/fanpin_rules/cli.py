@@ -232,6 +232,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fanpin_rules.commands.explain",
     "fanpin_rules.commands.doc",
     "fanpin_rules.commands.xlsx",
+    "fanpin_rules.commands.import_dmn",
     "fanpin_rules.commands.report",
     "fanpin_rules.commands.replay",
 )

@@ -80,8 +80,11 @@ __all__ = [
     "SpreadsheetError",
     "TableChange",
     "cell_text",
+    "column_stops",
     "export_xlsx",
     "import_xlsx",
+    "pipe_positions",
+    "row_line",
     "row_texts",
 ]
 
@@ -431,7 +434,7 @@ def _comment_after(text: str, start: int, end: int) -> str | None:
     return None
 
 
-def _pipes(line: str) -> list[tuple[int, int]]:
+def pipe_positions(line: str) -> list[tuple[int, int]]:
     """``(offset, length)`` of every ``|`` / ``||`` of a table line (outside strings)."""
     found: list[tuple[int, int]] = []
     offsets = list(_code_chars(line, 0, len(line)))
@@ -532,7 +535,7 @@ def _locate(path: str, text: str, table: ast.TableDecl, starts: Sequence[int]) -
     stops: tuple[int, ...] | None = None
     if by_line and header_at_line_start and "\n" not in text[header_start:header_last]:
         line = text[header_line:header_last]
-        stops = (*(display_width(line[:i]) for i, _ in _pipes(line)), display_width(line))
+        stops = (*(display_width(line[:i]) for i, _ in pipe_positions(line)), display_width(line))
     hit_start = _offset(starts, table.hit_span.line, table.hit_span.col)
     agg = table.aggregation_span if table.aggregation else table.hit_span
     hit_end = _offset(starts, agg.end_line, agg.end_col)
@@ -766,8 +769,14 @@ def _write_sheet(ws: Any, where: _TableText, files: _PolicyFiles, styles: Any) -
     put(1, 4, _hit_text(table.hit, table.aggregation))
     put(1, 5, FILE_MARK, "mark").font = bold
     put(1, 6, files.shown(where.path))
-    hints = ["规则编号", *["条件" for _ in ins], "", *["结论" for _ in outs],
-             "说明文字 (不加引号)", "原文出处 (不加引号)"]  # fmt: skip
+    hints = [
+        "规则编号",
+        *["条件" for _ in ins],
+        "",
+        *["结论" for _ in outs],
+        "说明文字 (不加引号)",
+        "原文出处 (不加引号)",
+    ]
     header = [where.id_header, *ins, SEPARATOR, *outs, *(n for _, n in meta)]
     kinds = ["id", *["in" for _ in ins], "sep", *["out" for _ in outs], "meta", "meta"]
     for c, (hint, head, kind) in enumerate(zip(hints, header, kinds, strict=True), start=1):
@@ -1325,17 +1334,17 @@ class _LineMap:
 
     def cell_at(self, line: str, col: int) -> str:
         """The sheet cell under column ``col`` (1-based) of ``line``."""
-        k = sum(1 for at, width in _pipes(line) if at + width <= col - 1) - 1
+        k = sum(1 for at, width in pipe_positions(line) if at + width <= col - 1) - 1
         k = min(max(k, 0), len(self.letters) - 1)
         return f"{self.letters[k] or 'A'}{self.excel_row}"
 
 
-def _row_line(cells: Sequence[str], split: int, stops: Sequence[int] | None, lead: int) -> str:
+def row_line(cells: Sequence[str], split: int, stops: Sequence[int] | None, lead: int) -> str:
     """``| a | b || c |``, each pipe at its display column in ``stops`` when it fits.
 
-    >>> _row_line(["T-1", ">= 1", '"x"'], 2, (2, 8, 15, 21), 2)
+    >>> row_line(["T-1", ">= 1", '"x"'], 2, (2, 8, 15, 21), 2)
     '| T-1 | >= 1 || "x" |'
-    >>> _row_line(["T-1", "1", '"x"'], 2, (2, 8, 15, 21), 2)
+    >>> row_line(["T-1", "1", '"x"'], 2, (2, 8, 15, 21), 2)
     '| T-1 | 1    || "x" |'
     """
     out = ""
@@ -1352,7 +1361,7 @@ def _row_line(cells: Sequence[str], split: int, stops: Sequence[int] | None, lea
     return out + "|"
 
 
-def _stops(rows: Sequence[Sequence[str]], split: int, lead: int) -> tuple[int, ...]:
+def column_stops(rows: Sequence[Sequence[str]], split: int, lead: int) -> tuple[int, ...]:
     """Pipe columns that align every row (the layout ``fanpin fmt`` gives a table)."""
     widths = [max(display_width(r[k]) for r in rows) for k in range(len(rows[0]))]
     stops = [lead]
@@ -1464,8 +1473,8 @@ def _table_edits(
             *(_outcol_text(c) for c in new.outputs),
             *(n for _, n in meta_cols),
         ]
-        stops = _stops([header, *(cells_of(r) for r in new.rows)], split, lead)
-        body = _row_line(header, split, stops if where.header_at_line_start else None, lead)
+        stops = column_stops([header, *(cells_of(r) for r in new.rows)], split, lead)
+        body = row_line(header, split, stops if where.header_at_line_start else None, lead)
         if where.header_comment:
             body += f"  {where.header_comment}"
         body += newline
@@ -1477,7 +1486,7 @@ def _table_edits(
         if keep_rows and kept and kept[0] == row:
             line = kept[1].text
         else:
-            line = where.indent + _row_line(cells_of(row), split, stops, lead)
+            line = where.indent + row_line(cells_of(row), split, stops, lead)
         comment = kept[1].comment if kept else ""
         body += lead_text
         lines[body.count("\n")] = _LineMap(sheet.title, sheet_row.excel_row, letters)
@@ -1488,9 +1497,13 @@ def _table_edits(
     edits = [_Edit(start, where.tail_start, body, lines, name=name)]
     if (new.hit, new.aggregation) != (old.hit, old.aggregation):
         edits.append(
-            _Edit(where.hit_start, where.hit_end, _hit_text(new.hit, new.aggregation),
-                  hit_cell=(sheet.title, sheet.hit_cell))
-        )  # fmt: skip
+            _Edit(
+                where.hit_start,
+                where.hit_end,
+                _hit_text(new.hit, new.aggregation),
+                hit_cell=(sheet.title, sheet.hit_cell),
+            )
+        )
     return edits
 
 
@@ -1659,9 +1672,17 @@ def import_xlsx(
             loose.append(d)
         else:
             issues.append(
-                CellIssue(cell[0], cell[1], d.message_zh, d.message_en, d.hint_zh, d.hint_en,
-                          d.code, d.severity)
-            )  # fmt: skip
+                CellIssue(
+                    cell[0],
+                    cell[1],
+                    d.message_zh,
+                    d.message_en,
+                    d.hint_zh,
+                    d.hint_en,
+                    d.code,
+                    d.severity,
+                )
+            )
     if not ok:
         raise SpreadsheetError(shown_wb, issues, loose, new_texts)
     written: list[str] = []
@@ -1724,10 +1745,10 @@ def _write_files(texts: Mapping[str, str], boms: Mapping[str, bool]) -> None:
     staged: list[tuple[str, str]] = []
     try:
         for path, text in texts.items():
-            fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".policy",
-                                       dir=Path(path).parent)  # fmt: skip
-            with os.fdopen(fd, "w", encoding="utf-8-sig" if boms[path] else "utf-8",
-                           newline="") as handle:  # fmt: skip
+            fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".policy", dir=Path(path).parent)
+            with os.fdopen(
+                fd, "w", encoding="utf-8-sig" if boms[path] else "utf-8", newline=""
+            ) as handle:
                 handle.write(text)
             staged.append((tmp, path))
         for tmp, path in staged:
