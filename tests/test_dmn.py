@@ -658,3 +658,30 @@ def test_cli_refuses_unsupported(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert 'inputEntry id="entry_function"' in err and err.endswith("4 个问题; 没有生成政策\n")
     assert not out.exists()
     assert fanpin(["import-dmn", str(tmp_path / "none.dmn"), "-o", str(out)]) == 2
+
+
+# ---------------------------------------------------------------- docs/spreadsheets-and-dmn.md
+
+
+def test_docs_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_spreadsheet import doc_blocks
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "救助.dmn").write_text(doc_blocks("xml 救助.dmn")[0], "utf-8")
+    command, _, expected = doc_blocks("console")[3].partition("\n")
+    assert command == "$ fanpin import-dmn 救助.dmn -o 救助.policy"
+    assert fanpin(["import-dmn", "救助.dmn", "-o", "救助.policy"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out + captured.err == expected
+    assert (tmp_path / "救助.policy").read_text("utf-8") == doc_blocks("policy 救助.policy")[0]
+    result = load_policy(tmp_path / "救助.policy").evaluate(
+        {"人均纯收入": 5000, "风险类型": "因病"}
+    )
+    assert result.values["救助等级"] == "一级" and result.fired == ("D1-1",)
+
+    with pytest.raises(DmnError) as info:
+        import_dmn(DMN / "unsupported_feel.dmn")
+    shown = "\n".join(info.value.render("zh").splitlines()[:2]) + "\n"
+    assert doc_blocks("text")[1] == shown

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import pickle
+import re
+import shlex
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -503,3 +505,58 @@ def test_cli_export_edit_import(
     assert captured.err.startswith("cli.xlsx 工作表「补助」A5: 这一行没有规则编号")
     assert fanpin(["import-xlsx", str(xlsx), "--into", str(tmp_path / "none.policy")]) == 2
     assert fanpin(["export-xlsx", str(policy), "-o", str(tmp_path / "t.csv")]) == 2
+
+
+# ---------------------------------------------------------------- docs/spreadsheets-and-dmn.md
+
+DOC = ROOT / "docs" / "spreadsheets-and-dmn.md"
+
+
+def doc_blocks(info: str) -> list[str]:
+    """The fenced blocks of the page with this info string, in order."""
+    fence = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.M | re.S)
+    return [m["body"] for m in fence.finditer(DOC.read_text("utf-8")) if m["info"] == info]
+
+
+def _console(block: str) -> tuple[list[str], str]:
+    command, _, output = block.partition("\n")
+    assert command.startswith("$ fanpin ")
+    return shlex.split(command[len("$ fanpin ") :]), output
+
+
+def test_docs_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(ROOT / "policies", tmp_path / "policies")
+    shutil.copy(SMALL, tmp_path / "政策.policy")
+    monkeypatch.chdir(tmp_path)
+    export, imported, errors = doc_blocks("console")[:3]
+
+    def run(block: str) -> None:
+        argv, expected = _console(block)
+        fanpin(argv)
+        captured = capsys.readouterr()
+        assert captured.out + captured.err == expected
+
+    run(export)
+    _edit(Path("决策表.xlsx"), "labour_class", {"B5": "-"})
+    run(imported)
+
+    export_xlsx("政策.policy", "表格.xlsx")
+
+    def change(wb: Any) -> None:
+        ws = wb["分级"]
+        ws["B4"], ws["C5"] = ">=", None
+        for ref, value in {"B7": "-", "C7": "-", "E7": '"低"'}.items():
+            ws[ref] = value
+        for ref, value in {"A8": "G-1", "B8": "-", "C8": "-", "E8": '"低"'}.items():
+            ws[ref] = value
+        wb["补助"]["B1"] = "补贴"
+
+    _with_sheet(Path("表格.xlsx"), change)
+    run(errors)
+
+    export_xlsx("政策.policy", "表格.xlsx")
+    _edit(Path("表格.xlsx"), "分级", {"B3": "人均收入", "E6": '"最低"'})
+    err = _error(Path("表格.xlsx"), Path("政策.policy"))
+    assert doc_blocks("text")[0] == err.render("zh").rsplit("\n", 1)[0] + "\n"
