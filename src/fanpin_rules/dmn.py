@@ -483,7 +483,7 @@ class _Feel:
                 "不支持用 ? 的条件 (DMN 1.3 的广义一元测试)",
                 "tests with ? (DMN 1.3 generalised unary tests) are not supported",
             )
-        if t.kind == "name":
+        if t.kind == "name" and (t.text not in FEEL_KEYWORDS or t.text == "not"):
             return self.name_or_call()
         raise self.unexpected("一个值", "a value")
 
@@ -519,8 +519,8 @@ class _Feel:
                 'only date("…") and not(…) are supported; compute the value in an upstream '
                 "decision or in the input data",
             )
-        if first in FEEL_KEYWORDS:
-            raise self.unexpected_at(first)
+        if first == "not":
+            raise self.unexpected("「(」", "'('")
         parts = [first]
         while self.at("."):
             self.take()
@@ -528,10 +528,6 @@ class _Feel:
                 raise self.unexpected("一个名称", "a name")
             parts.append(self.long_name())
         return self.resolve(parts)
-
-    def unexpected_at(self, word: str) -> _Unsupported:
-        self.i -= 1
-        return self.unexpected()
 
     def long_name(self) -> str:
         """A name, with spaces when a known multi-word name starts here."""

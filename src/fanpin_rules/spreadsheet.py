@@ -506,6 +506,8 @@ def _locate(path: str, text: str, table: ast.TableDecl, starts: Sequence[int]) -
     header_last = code[-1] + 1
     header_end = _line_end(text, header_last)
     header_comment = _comment_after(text, header_last, header_end)
+    if header_comment is None:  # the first row (or more) follows on the header's line
+        header_end = header_last
     by_line = header_comment is not None and first_row >= header_end
     rows: list[_RowText] = []
     prev_end = header_end
@@ -515,6 +517,8 @@ def _locate(path: str, text: str, table: ast.TableDecl, starts: Sequence[int]) -
         line_start = _line_start(text, r_start)
         line_end = _line_end(text, r_end)
         comment = _comment_after(text, r_end, line_end)
+        if comment is None:  # another row or the closing } follows on this line
+            line_end = r_end
         if text[line_start:r_start].strip() or comment is None or line_start < prev_end:
             by_line = False
             comment = comment or ""
@@ -1468,7 +1472,7 @@ def _table_edits(
         start = where.header_end
     else:
         header = [
-            where.id_header if sheet.id_header == where.id_header else sheet.id_header,
+            sheet.id_header,
             *(to_text(e) for e in new.inputs),
             *(_outcol_text(c) for c in new.outputs),
             *(n for _, n in meta_cols),
@@ -1491,6 +1495,8 @@ def _table_edits(
         body += lead_text
         lines[body.count("\n")] = _LineMap(sheet.title, sheet_row.excel_row, letters)
         body += line + (f"  {comment}" if comment else "") + newline
+    if where.tail_start > 0 and text[where.tail_start - 1] != "\n":
+        body = body[: -len(newline)]  # the closing } follows on the last row's line
     name_span = old.name_span
     back = text.count("\n", where.start, start) - (name_span.line - old.span.line)
     name = (sheet.title, back, name_span.col, name_span.end_col)
