@@ -138,6 +138,15 @@ def test_workbook_layout(small: tuple[Path, Path]) -> None:
     ws = wb["分级"]
     rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=6, values_only=True)]
     assert rows[0][:6] == ["决策表", "分级", "命中", "first", "文件", "small.policy"]
+    assert rows[1] == [
+        "规则编号",
+        "条件 · 金额",
+        "条件 · 是/否 (true/false)",
+        None,
+        "结论 · 枚举 (高, 中, 低)",
+        "说明文字 (不加引号)",
+        "原文出处 (不加引号)",
+    ]
     assert rows[2] == ["id", "人均", "flag", "||", "级别: 等级", "说明", "依据"]
     assert rows[3] == ["G-1", "<= 3000", "-", None, '"高"', "收入很低", None]
     assert rows[4] == ["G-2", "(3000..8300]", "true", None, '"中"', "有风险", None]

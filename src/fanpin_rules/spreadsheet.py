@@ -56,7 +56,9 @@ from lark.exceptions import VisitError
 from fanpin_rules import ast
 from fanpin_rules.builder import BadString, Builder
 from fanpin_rules.check import run_checks
+from fanpin_rules.check.context import CheckContext
 from fanpin_rules.check.declarations import AGGREGATIONS, HIT_POLICIES
+from fanpin_rules.check.typecheck import Typer
 from fanpin_rules.errors import (
     Diagnostic,
     FanpinError,
@@ -70,6 +72,7 @@ from fanpin_rules.parser import grammar_text, load_modules, parse
 from fanpin_rules.render import display_width, render_diagnostics
 from fanpin_rules.source import Source
 from fanpin_rules.suggest import did_you_mean
+from fanpin_rules.types import T
 
 __all__ = [
     "README_SHEET",
@@ -725,8 +728,9 @@ def export_xlsx(
     readme.column_dimensions["A"].width = 120
     readme["A1"].font = styles.Font(bold=True, size=14)
     names = _sheet_names(chosen)
+    hints = _column_hints(files)
     for name in chosen:
-        _write_sheet(wb.create_sheet(names[name]), files.tables[name], files, styles)
+        _write_sheet(wb.create_sheet(names[name]), files.tables[name], files, styles, hints[name])
     out = Path(output)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
@@ -736,6 +740,40 @@ def export_xlsx(
         tmp.unlink(missing_ok=True)
         raise PolicyLoadError(f"cannot write {out}: {exc.strerror}") from None
     return tuple(chosen)
+
+
+MAX_HINT_VALUES = 6
+
+
+def _type_hint(t: T, enums: Mapping[str, ast.EnumDecl]) -> str:
+    """What a column holds, for the grey hint row: 金额, 是/否 (true/false), 枚举 (a, b…).
+
+    >>> _type_hint(T("bool"), {})
+    '是/否 (true/false)'
+    """
+    if t.kind == "bool":
+        return "是/否 (true/false)"
+    if t.kind == "enum" and t.name is not None and t.name in enums:
+        values = [m.value for m in enums[t.name].members]
+        more = ", …" if len(values) > MAX_HINT_VALUES else ""
+        return f"枚举 ({', '.join(values[:MAX_HINT_VALUES])}{more})"
+    return "" if t.kind == "any" else t.show()
+
+
+def _column_hints(files: _PolicyFiles) -> dict[str, tuple[list[str], list[str]]]:
+    """The type of every condition and output column of every table, as hint texts."""
+    model, _ = build_model(files.modules)
+    typer = Typer(model, CheckContext(model))
+    hints: dict[str, tuple[list[str], list[str]]] = {}
+    for name, table in model.tables.items():
+        ins = [_type_hint(typer.infer(e, ()), model.enums) for e in table.inputs]
+        typer.table_type(name, table.span)
+        cols = typer.ctx.table_columns.get(name, {})
+        outs = [
+            _type_hint(cols[c.name], model.enums) if c.name in cols else "" for c in table.outputs
+        ]
+        hints[name] = (ins, outs)
+    return hints
 
 
 _FILL = {
@@ -748,7 +786,13 @@ _FILL = {
 }
 
 
-def _write_sheet(ws: Any, where: _TableText, files: _PolicyFiles, styles: Any) -> None:
+def _write_sheet(
+    ws: Any,
+    where: _TableText,
+    files: _PolicyFiles,
+    styles: Any,
+    hints: tuple[list[str], list[str]],
+) -> None:
     table = where.table
     ins, outs, rows = row_texts(table)
     meta_names = dict(where.meta) if where.meta else {}
@@ -773,17 +817,18 @@ def _write_sheet(ws: Any, where: _TableText, files: _PolicyFiles, styles: Any) -
     put(1, 4, _hit_text(table.hit, table.aggregation))
     put(1, 5, FILE_MARK, "mark").font = bold
     put(1, 6, files.shown(where.path))
-    hints = [
+    in_hints, out_hints = hints
+    hint_row = [
         "规则编号",
-        *["条件" for _ in ins],
+        *(f"条件 · {h}" if h else "条件" for h in in_hints),
         "",
-        *["结论" for _ in outs],
+        *(f"结论 · {h}" if h else "结论" for h in out_hints),
         "说明文字 (不加引号)",
         "原文出处 (不加引号)",
     ]
     header = [where.id_header, *ins, SEPARATOR, *outs, *(n for _, n in meta)]
     kinds = ["id", *["in" for _ in ins], "sep", *["out" for _ in outs], "meta", "meta"]
-    for c, (hint, head, kind) in enumerate(zip(hints, header, kinds, strict=True), start=1):
+    for c, (hint, head, kind) in enumerate(zip(hint_row, header, kinds, strict=True), start=1):
         put(2, c, hint or None).font = styles.Font(italic=True, color="808080")
         h = put(3, c, head, kind)
         h.font = styles.Font(bold=True, color="FFFFFF") if kind == "sep" else bold
