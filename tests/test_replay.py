@@ -151,6 +151,10 @@ def test_results_that_cannot_be_replayed(policy: Policy, tmp_path: Path) -> None
     doc = _saved(policy)
     without = {k: v for k, v in doc.items() if k != "household"}
     assert replay(without, policy).status == "no_input"
+    broken = json.loads(json.dumps(doc))
+    broken["household"]["household_size"] = 0
+    outcome = replay(broken, policy)
+    assert outcome.status == "input_changed" and "household_size" in outcome.notes[0]
     unknown = dict(doc, policy={"name": "别的政策", "version": "1", "hash": "sha256:" + "0" * 64})
     assert replay(unknown).status == "policy_not_found"
     with pytest.raises(ReplayError):

@@ -296,7 +296,15 @@ def replay(
         return ReplayOutcome(
             hid, "policy_changed", saved_hash, policy.content_hash, policy.path, notes=tuple(notes)
         )
-    replayed = _run(doc, record, policy)
+    try:
+        replayed = _run(doc, record, policy)
+    except HouseholdInputError as err:
+        from fanpin_rules.render import render_input_error
+
+        why = render_input_error(err, "zh") + "\n" + render_input_error(err, "en")
+        return ReplayOutcome(
+            hid, "input_changed", saved_hash, policy.content_hash, policy.path, notes=(why,)
+        )
     if doc.get("schema_version") is not None and doc.get("schema_version") != replayed.get(
         "schema_version"
     ):

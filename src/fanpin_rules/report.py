@@ -528,7 +528,13 @@ def _traced_again(
         if p.get("overridden")
     }
     data = json.loads(json.dumps(jsonable(record), ensure_ascii=False), parse_float=Decimal)
-    result = policy.evaluate(data, decision.get("as_of"), overrides, ignore_extra=True)
+    try:
+        result = policy.evaluate(data, decision.get("as_of"), overrides, ignore_extra=True)
+    except HouseholdInputError as err:
+        raise ReportError(
+            f"{where}: 判定对应的户数据已不合规, 无法重新判定 / the decision's household "
+            f"record no longer validates:\n{render_input_error(err)}"
+        ) from None
     if list(result.fired) != list(decision.get("fired") or []):
         raise ReportError(
             f"{where}: 重新判定的结论 {list(result.fired)} 与判定文件中的 "
