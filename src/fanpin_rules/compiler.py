@@ -1383,7 +1383,11 @@ class _Emitter:
                 "if f.__class__ is _Unknown}"
             )
         else:
-            fn.emit(f"_fired = tuple(_compress({sorted_ids}, {finals}))")
+            fn.emit("_fired = []")
+            for rid in order:
+                fn.emit(f"if {low.final_vars[rid]}:")
+                fn.emit(f"_fired.append({rid!r})", 2)
+            fn.emit("_fired = tuple(_fired)")
             fn.emit("_und = {}")
         decision = f"_fired, _und, {{{self.values()}}}, {used}"
         if self.state:
@@ -1437,15 +1441,38 @@ class _Emitter:
                 )
                 continue
             if t is not None and t.kind == "money":
-                code = f"_rt.json_money({var})"
+                # to_json_value: cents, half up; str() of a Decimal with exponent -2 is never
+                # in exponent notation, so it is the ``:.2f`` text
+                code = (
+                    f"(str({var}.quantize(_CENT, _HALF_UP)) if {var}.__class__ is _Decimal "
+                    f"else _rt.json_money({var}))"
+                )
             elif t is not None and t.kind == "bool":
-                code = f"_rt.json_bool({var})"
+                always_bool = not self.g and (
+                    isinstance(expr, _TRUTHY)
+                    or (
+                        isinstance(expr, ast.Call)
+                        and FUNCTION_ALIASES.get(expr.func, expr.func) in ("any", "all")
+                    )
+                )
+                code = var if always_bool else f"_rt.json_bool({var})"
             else:
                 code = f"_tj({var}, {low.const(t, 'TY')})"
             parts.append(f"{name!r}: {code}")
         for name in self.plan.table_names:
             cols = self.plan.table_columns.get(name, {})
             single = self.plan.types.get(name) if len(cols) != 1 else next(iter(cols.values()))
+            table = low.model.tables[name]
+            texts = len(cols) == 1 and all(isinstance(r.outputs[0], ast.String) for r in table.rows)
+            hit = self.plan.hit[name]
+            if texts and not self.g and (hit == "rule_order" or table.aggregation is None):
+                # every output is a text literal: the value is texts, or ABSENT when no row hit
+                var = low.table_vars[name]
+                if hit in ("collect", "rule_order", "output_order"):
+                    parts.append(f"{name!r}: list({var})")
+                else:
+                    parts.append(f"{name!r}: (None if {var} is ABSENT else {var})")
+                continue
             code = (
                 f"_table_json({low.table_vars[name]}, {low.const(cols, 'CO')}, "
                 f"{low.const(single, 'TY')})"
@@ -1502,6 +1529,7 @@ _NAMESPACE: dict[str, Any] = {
     "_Decimal": Decimal,
     "_HALF_UP": ROUND_HALF_UP,
     "_D0": Decimal(0),
+    "_CENT": Decimal("0.01"),
     "_compress": itertools.compress,
     "_months": months_between,
     "_tj": to_json_value,
@@ -1643,12 +1671,13 @@ class BoundPolicy:
 
     def param_uses(self, used: frozenset[str]) -> tuple[Any, ...]:
         """``Evaluation.param_uses`` for this set of used parameters (cached)."""
-        found = self._uses.get(used)
-        if found is None:
+        try:
+            return self._uses[used]
+        except KeyError:
             ev = Evaluation(self.plan, _NO_HOUSEHOLD, self.as_of, self.bindings)
             ev.used_params.update(used)
             found = self._uses[used] = ev.param_uses()
-        return found
+            return found
 
 
 def compile_plan(plan: Plan) -> CompiledPolicy:
@@ -1739,11 +1768,15 @@ class CompiledEngine:
         if bound is None:
             return None
         if not trace:
+            missing = household.missing
             try:
-                d = bound.decide(household)
+                fired, und, values, used = (bound._decide_g if missing else bound._decide_c)(
+                    household.data, missing
+                )
             except Exception:
                 return None  # the interpreter raises or answers, as always
-            return Outcome(d.fired, d.undetermined, d.values, bound.param_uses(d.used_params), None)
+            used = bound._always.union(used) if used else bound._always
+            return Outcome(fired, und, values, bound.param_uses(used), None)
         try:
             decision, state = bound.decide_with_state(household)
         except Exception:
