@@ -434,3 +434,26 @@ def test_months_boundary_helper() -> None:
     for n in (5, 6, 12, 24):
         assert months_between(dt.date.fromisoformat(_months_before(n, 0)), AS_OF) == n
         assert months_between(dt.date.fromisoformat(_months_before(n, 1)), AS_OF) == n - 1
+
+
+def test_nested_member_loops_report_nested_missing_paths(tmp_path: Path) -> None:
+    path = tmp_path / "n.policy"
+    path.write_text(
+        """
+policy "n" { version "1" as_of 2024-06-05 }
+record child { age: int required >= 0 }
+record member { name: text  kids: list of child = [] }
+record household { household_id: text required  members: list of member required >= 1 }
+input household key household_id
+let 有幼儿 = any(members where any(kids where age < 6))
+let 幼儿数 = sum(members: count(kids where age < 6))
+rule N-1 when 有幼儿 then "有幼儿"
+""",
+        "utf-8",
+    )
+    policy = load_policy(path)
+    raw = {"household_id": "H", "members": [{"kids": [{"age": 7}, {}]}, {"kids": [{}]}]}
+    assert_same(policy, raw, trace=True)
+    result = policy.evaluate(raw, trace=False)
+    assert result.undetermined == {"N-1": ("members[0].kids[1].age", "members[1].kids[0].age")}
+    assert_same(policy, {**raw, "members": [{"kids": [{"age": 2}, {}]}]})

@@ -920,30 +920,34 @@ class _Emitter:
                 test = " or ".join(
                     t.format(x=f"({x} := {cur})" if i == 0 else x) for i, t in enumerate(tests)
                 )
-                cur = f"({x} if {test} else {self.read(x, f, tuple(path))})"
+                cur = f"({x} if {test} else {self.read(x, f, tuple(path), fn)})"
             else:
-                cur = self.read(cur, f, tuple(path))
+                cur = self.read(cur, f, tuple(path), fn)
             blocked_absent = blocked_absent or low.field_absent(f)
             blocked_unknown = blocked_unknown or (self.g and f.required)
         return cur
 
-    def read(self, obj: str, f: ast.Field, path: tuple[str, ...]) -> str:
+    def read(self, obj: str, f: ast.Field, path: tuple[str, ...], fn: _Fn) -> str:
         key = repr(f.key)
         if f.required:
             if not self.g:
                 return f"{obj}[{key}]"
             if not obj.isidentifier():
                 x = self.low.tmp()
-                return f"({x}[{key}] if {key} in ({x} := {obj}) else {self.unknown_path(path)})"
-            return f"({obj}[{key}] if {key} in {obj} else {self.unknown_path(path)})"
+                return f"({x}[{key}] if {key} in ({x} := {obj}) else {self.unknown_path(path, fn)})"
+            return f"({obj}[{key}] if {key} in {obj} else {self.unknown_path(path, fn)})"
         if self.low._has_default(f):
             return f"{obj}[{key}]"
         return f"{obj}.get({key}, ABSENT)"
 
-    def unknown_path(self, parts: tuple[str, ...]) -> str:
+    def unknown_path(self, parts: tuple[str, ...], fn: _Fn) -> str:
+        """The Unknown of a missing required input at this path (``members[{_i0}].age``)."""
         text = "".join(parts)
         if "{" not in text:
             return self.low.const(Unknown(frozenset([text])), "U")
+        for part in parts:
+            if part.startswith("{"):
+                fn.use(part[1:-1])  # an enclosing loop's position
         return f"_Unknown(frozenset((f{text!r},)))"
 
     def attr(self, e: ast.Attr, frames: tuple[_Frame, ...], fn: _Fn) -> str:
