@@ -21,7 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fanpin_rules import FanpinError, HouseholdInputError, load_policy
-from fanpin_rules.columnar import ColumnarEngine, LoweringError, households_to_arrow
+from fanpin_rules.columnar import (
+    ColumnarEngine,
+    LoweringError,
+    arrow_schema,
+    evaluate_table,
+    households_to_arrow,
+)
 from fanpin_rules.columnar.results import row_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -285,3 +291,53 @@ def test_unrounded_division_in_conditions_is_exact(tmp_path: Path) -> None:
         {"household_id": "E", "a": "-1000.01", "n": 2},
     ]
     assert_same(policy, records)
+
+
+# ---------------------------------------------------------------- batches and rejected records
+
+
+def test_jsonl_batch_reconciles_and_equals_reference(tmp_path: Path) -> None:
+    src = ROOT / "examples" / "households_with_errors.jsonl"
+    out = tmp_path / "decisions.jsonl"
+    counts = evaluate_table(SHIPPED, src, out)
+    lines = [line for line in src.read_text("utf-8").splitlines() if line.strip()]
+    assert counts.read == len(lines) == counts.decided + counts.rejected
+    assert counts.rejected > 0
+    rejected = (tmp_path / "decisions.rejected.jsonl").read_text("utf-8").splitlines()
+    assert len(rejected) == counts.rejected
+    specs = ColumnarEngine(SHIPPED).render_specs()
+    rows = [row_json(json.loads(x), specs) for x in out.read_text("utf-8").splitlines()]
+    good = valid(SHIPPED, [json.loads(x, parse_float=Decimal) for x in lines])
+    assert len(rows) == counts.decided == len(good)
+    for record, row in zip(good[:300], rows[:300], strict=True):
+        assert row == reference(SHIPPED, record)
+
+
+def test_parquet_rows_breaking_the_schema_are_rejected_with_the_field(tmp_path: Path) -> None:
+    records = valid(SHIPPED, HOUSEHOLDS[:5])
+    table = households_to_arrow(SHIPPED, [SHIPPED.validate(r) for r in records]).to_pylist()
+    table[1]["wage_income"] = Decimal("-5.00")
+    table[2]["members"][-1]["labor_skill"] = "劳动力"
+    table[3]["members"] = []
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(table, schema=arrow_schema(SHIPPED)), src)
+    out = tmp_path / "out.parquet"
+    counts = ColumnarEngine(SHIPPED).evaluate_parquet(src, out)
+    assert (counts.read, counts.decided, counts.rejected) == (5, 2, 3)
+    rejected = [json.loads(x) for x in (tmp_path / "out.rejected.jsonl").read_text().splitlines()]
+    fields = {r["row"]: [i["field"] for i in r["issues"]] for r in rejected}
+    last = len(table[2]["members"]) - 1
+    assert fields == {2: ["wage_income"], 3: [f"members[{last}].labor_skill"], 4: ["members"]}
+    assert [r["household_id"] for r in pq.read_table(out).to_pylist()] == [
+        records[0]["household_id"],
+        records[4]["household_id"],
+    ]
+
+
+def test_evaluate_arrow_refuses_rows_breaking_the_schema() -> None:
+    table = households_to_arrow(SHIPPED, [SHIPPED.validate(HOUSEHOLDS[0])]).to_pylist()
+    table[0]["household_size"] = 0
+    with pytest.raises(FanpinError, match="household_size"):
+        ColumnarEngine(SHIPPED).evaluate_arrow(
+            pa.Table.from_pylist(table, schema=arrow_schema(SHIPPED))
+        )

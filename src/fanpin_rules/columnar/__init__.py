@@ -10,7 +10,7 @@ same lowered expressions on Apache Spark.  See docs/engines.md.
 
 from __future__ import annotations
 
-from fanpin_rules.columnar.engine import ColumnarEngine, Counts
+from fanpin_rules.columnar.engine import ColumnarEngine, Counts, evaluate_table
 from fanpin_rules.columnar.lower import Lowered, LoweringError, lower_policy
 from fanpin_rules.columnar.schema import InputSchemaError, arrow_schema, households_to_arrow
 
@@ -21,6 +21,7 @@ __all__ = [
     "Lowered",
     "LoweringError",
     "arrow_schema",
+    "evaluate_table",
     "households_to_arrow",
     "lower_policy",
 ]

@@ -24,9 +24,17 @@ from fanpin_rules.columnar import sql as S
 from fanpin_rules.columnar.lower import Lowered, lower_policy, required_patterns
 from fanpin_rules.columnar.results import row_json
 from fanpin_rules.columnar.schema import InputSchemaError, arrow_schema, households_to_arrow
+from fanpin_rules.columnar.validate import issues_sql
 from fanpin_rules.evaluator import ParamBinding
 
-__all__ = ["ColumnarEngine", "Counts", "arrow_sql_type", "null_count_sql", "source_columns"]
+__all__ = [
+    "ColumnarEngine",
+    "Counts",
+    "arrow_sql_type",
+    "evaluate_table",
+    "null_count_sql",
+    "source_columns",
+]
 
 INPUT_VIEW = "__fp_input"
 
@@ -203,10 +211,24 @@ class ColumnarEngine:
         counts = con.execute(f"SELECT {cols} FROM {source}").fetchall()[0]
         return frozenset(p for p, n in zip(self.patterns, counts, strict=True) if n)
 
-    def _prepare(self, con: Any, present: pa.Schema, from_sql: str, ignore_extra: bool) -> str:
+    def _prepare(
+        self,
+        con: Any,
+        present: pa.Schema,
+        from_sql: str,
+        ignore_extra: bool,
+        extra: tuple[str, ...] = (),
+    ) -> str:
+        """Views over the input: the policy's layout, then the same with each row's issues."""
         cols = source_columns(self.schema, present, ignore_extra=ignore_extra)
         body = ", ".join(f"{S.render(e, 'duckdb')} AS {S.quote(n, 'duckdb')}" for n, e in cols)
+        body += "".join(f", {S.quote(n, 'duckdb')}" for n in extra)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT {body} FROM {from_sql}")
+        issues = S.render(issues_sql(self.policy), "duckdb")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {CHECKED_VIEW} AS "
+            f"SELECT *, {issues} AS {ISSUES} FROM {INPUT_VIEW}"
+        )
         return INPUT_VIEW
 
     def query(
@@ -233,6 +255,15 @@ class ColumnarEngine:
         try:
             con.register("__fp_arrow", table)
             source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra)
+            bad = con.execute(
+                f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} "
+                f"WHERE len({ISSUES}) > 0 LIMIT 5"
+            ).fetchall()
+            if bad:
+                shown = "; ".join(f"{k}: {[i['field'] for i in issues]}" for k, issues in bad)
+                raise InputSchemaError(
+                    f"输入表有不符合声明的记录 / rows break the declared bounds or enums: {shown}"
+                )
             query, lowered = self.query(con, source, as_of, params)
             self.specs = tuple((o.name, o.render) for o in lowered.outputs)
             result: pa.Table = con.sql(query).to_arrow_table()
@@ -266,31 +297,223 @@ class ColumnarEngine:
         as_of: dt.date | str | None = None,
         params: Mapping[str, Any] | None = None,
         *,
+        rejected: str | Path | None = None,
         ignore_extra: bool = False,
     ) -> Counts:
-        """Parquet in, Parquet out (written to a temporary file, renamed on success)."""
+        """Parquet in, Parquet (or JSON Lines, by suffix) out; invalid rows to ``rejected``.
+
+        Every row is checked against the declared bounds and enums first
+        (:mod:`~fanpin_rules.columnar.validate`); a row that breaks them is a rejected record
+        (file, 1-based row, field, reason) and is not evaluated.  Outputs are written to
+        temporary files and renamed on success, so an interrupted run leaves nothing behind.
+        """
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         paths = [str(p) for p in (inputs if isinstance(inputs, list) else [inputs])]
-        present = pq.read_schema(paths[0])
+        listing = "[" + ", ".join(S._string(p, "duckdb") for p in paths) + "]"
+        reader = f"read_parquet({listing}, filename = true, file_row_number = true)"
+        return self._evaluate_source(
+            reader, pq.read_schema(paths[0]), None, output, rejected, as_of, params, ignore_extra
+        )
+
+    def evaluate_table(
+        self,
+        table: pa.Table,
+        output: str | Path,
+        as_of: dt.date | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        *,
+        rejected: str | Path | None = None,
+        ignore_extra: bool = False,
+        source_name: str = "<table>",
+    ) -> Counts:
+        """An Arrow table in, a file out, as :meth:`evaluate_parquet`."""
+        reader = (
+            f"(SELECT *, {S._string(source_name, 'duckdb')} AS filename, "
+            "CAST(row_number() OVER () - 1 AS BIGINT) AS file_row_number FROM __fp_arrow)"
+        )
+        return self._evaluate_source(
+            reader, table.schema, table, output, rejected, as_of, params, ignore_extra
+        )
+
+    def _evaluate_source(
+        self,
+        reader: str,
+        present: pa.Schema,
+        table: pa.Table | None,
+        output: str | Path,
+        rejected: str | Path | None,
+        as_of: dt.date | str | None,
+        params: Mapping[str, Any] | None,
+        ignore_extra: bool,
+    ) -> Counts:
         out = Path(output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
+        rej = Path(rejected) if rejected is not None else default_rejected_path(out)
         con = self._connect()
+        tmps: list[Path] = []
         try:
-            listing = "[" + ", ".join(S._string(p, "duckdb") for p in paths) + "]"
-            source = self._prepare(con, present, f"read_parquet({listing})", ignore_extra)
-            query, _ = self.query(con, source, as_of, params)
-            con.execute(
-                f"COPY ({query}) TO {S._string(tmp, 'duckdb')} "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            if table is not None:
+                con.register("__fp_arrow", table)
+            self._prepare(con, present, reader, ignore_extra, extra=("filename", "file_row_number"))
+            valid = f"(SELECT * FROM {CHECKED_VIEW} WHERE len({ISSUES}) = 0)"
+            query, _ = self.query(con, valid, as_of, params)
+            tmp_out = _temp_beside(out)
+            tmps.append(tmp_out)
+            _copy(con, query, tmp_out, out)
+            rej_query = (
+                f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
+                f"file_row_number + 1 AS row, {ISSUES} AS issues "
+                f"FROM {CHECKED_VIEW} WHERE len({ISSUES}) > 0 ORDER BY filename, file_row_number"
             )
-            read = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
-            os.replace(tmp, out)
+            tmp_rej = _temp_beside(rej)
+            tmps.append(tmp_rej)
+            _copy(con, rej_query, tmp_rej, rej)
+            read, bad = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE len({ISSUES}) > 0) FROM {CHECKED_VIEW}"
+            ).fetchall()[0]
+            os.replace(tmp_out, out)
+            if bad:
+                os.replace(tmp_rej, rej)
+            else:
+                tmp_rej.unlink()
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            for t in tmps:
+                t.unlink(missing_ok=True)
             raise
         finally:
             con.close()
-        return Counts(int(read), int(read), 0)
+        return Counts(int(read), int(read) - int(bad), int(bad))
+
+
+CHECKED_VIEW = "__fp_checked"
+ISSUES = "__fp_issues"
+
+
+def _key_sql(policy: Any) -> str:
+    key = policy.model.input.key_field if policy.model.input is not None else None
+    return S.quote(key, "duckdb") if key else "NULL"
+
+
+def default_rejected_path(output: Path) -> Path:
+    """``out/decisions.parquet`` → ``out/decisions.rejected.jsonl``."""
+    return output.with_name(output.name.split(".")[0] + ".rejected.jsonl")
+
+
+def _temp_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def evaluate_table(
+    policy: Any,
+    input_path_or_relation: str | Path | list[str | Path] | pa.Table,
+    output_path: str | Path,
+    as_of: dt.date | str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    rejected_path: str | Path | None = None,
+    ignore_extra: bool = False,
+) -> Counts:
+    """Evaluate a batch with the embedded columnar engine; ``read = decided + rejected``.
+
+    Input: Parquet file(s) in the policy's layout (:func:`~fanpin_rules.columnar.arrow_schema`,
+    members nested), a JSON Lines file (validated record by record, as ``fanpin evaluate``
+    does), or a ``pyarrow.Table``.  Output: Parquet, or JSON Lines when ``output_path`` ends
+    in ``.jsonl``; one row per decided household with ``household_id``, ``fired``,
+    ``undetermined``, ``missing_inputs`` and ``values``.  Rejected records go to
+    ``rejected_path`` (default ``<output>.rejected.jsonl``) with their source, row and issues.
+    """
+    engine = ColumnarEngine(policy)
+    if isinstance(input_path_or_relation, pa.Table):
+        return engine.evaluate_table(
+            input_path_or_relation,
+            output_path,
+            as_of,
+            params,
+            rejected=rejected_path,
+            ignore_extra=ignore_extra,
+        )
+    paths = (
+        input_path_or_relation
+        if isinstance(input_path_or_relation, list)
+        else [input_path_or_relation]
+    )
+    if all(str(p).endswith(".jsonl") for p in paths):
+        return _evaluate_jsonl(
+            engine,
+            [Path(p) for p in paths],
+            output_path,
+            as_of,
+            params,
+            rejected_path,
+            ignore_extra,
+        )
+    return engine.evaluate_parquet(
+        list(paths), output_path, as_of, params, rejected=rejected_path, ignore_extra=ignore_extra
+    )
+
+
+def _evaluate_jsonl(
+    engine: ColumnarEngine,
+    paths: list[Path],
+    output: str | Path,
+    as_of: dt.date | str | None,
+    params: Mapping[str, Any] | None,
+    rejected: str | Path | None,
+    ignore_extra: bool,
+) -> Counts:
+    """JSON Lines: each record validated by the policy's schema, the valid ones evaluated."""
+    import json
+    from decimal import Decimal
+
+    from fanpin_rules.errors import HouseholdInputError, InputIssue
+
+    households = []
+    problems: list[dict[str, Any]] = []
+    for path in paths:
+        with path.open(encoding="utf-8-sig") as handle:
+            for lineno, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    try:
+                        record = json.loads(line, parse_float=Decimal)
+                    except json.JSONDecodeError as exc:
+                        text = f"JSON 格式错误 / invalid JSON: {exc.msg} (col {exc.colno})"
+                        raise HouseholdInputError(
+                            [InputIssue("", text, text)], None, str(path), lineno
+                        ) from None
+                    households.append(
+                        engine.policy.validate(
+                            record, source=str(path), row=lineno, ignore_extra=ignore_extra
+                        )
+                    )
+                except HouseholdInputError as err:
+                    problems.append(err.to_json())
+    table = households_to_arrow(engine.policy, households)
+    out = Path(output)
+    rej = Path(rejected) if rejected is not None else default_rejected_path(out)
+    counts = engine.evaluate_table(table, out, as_of, params, rejected=rej, source_name="jsonl")
+    if problems:
+        tmp = _temp_beside(rej)
+        try:
+            tmp.write_text(
+                "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in problems), "utf-8"
+            )
+            os.replace(tmp, rej)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    read = counts.read + len(problems)
+    return Counts(read, counts.decided, counts.rejected + len(problems))
+
+
+def _copy(con: Any, query: str, tmp: Path, target: Path) -> None:
+    """Write a query's rows to Parquet, or JSON Lines when the target ends in ``.jsonl``."""
+    if target.suffix == ".jsonl":
+        fmt = "(FORMAT json)"
+    else:
+        fmt = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+    con.execute(f"COPY ({query}) TO {S._string(str(tmp), 'duckdb')} {fmt}")

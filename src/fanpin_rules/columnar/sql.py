@@ -397,7 +397,7 @@ class _Renderer:
         d = self.d
         a = [self.r(x) for x in e.args]
         # operands of the infix spellings (//, div, ||) are parenthesised unless atoms
-        ap = [self.child(x, _ATOM) for x in e.args]
+        ap = [f"({t})" if _precedence(x) < _ATOM else t for x, t in zip(e.args, a, strict=True)]
         f = e.func
         if f not in FUNCTIONS:
             raise AssertionError(f"unknown SQL function {f}")
