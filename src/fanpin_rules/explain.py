@@ -1032,6 +1032,7 @@ border-radius:4px;padding:.5rem .8rem;margin:.5rem 0}
 article.fired{border-left-color:#2f8f46}article.undetermined{border-left-color:#c98a00}
 article.not_fired{border-left-color:#b8bfcc}article.overridden,article.shadowed{
 border-left-color:#7a5cc2}ul{margin:.2rem 0;padding-left:1.3rem}li{margin:.1rem 0}
+article ul{list-style:none;padding-left:1.1rem}.msg{margin:.2rem 0 .3rem}
 .m-true{color:#2f8f46}.m-false{color:#b3261e}.m-unknown{color:#c98a00}
 .mark{font-weight:bold;margin-right:.3rem}.rid{font-family:ui-monospace,Menlo,monospace;
 background:#eef1f6;padding:0 .3rem;border-radius:3px}
