@@ -12,11 +12,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from fanpin_rules import load_policy
-from fanpin_rules.columnar import ColumnarEngine, households_to_arrow
+from fanpin_rules.columnar import ColumnarEngine, arrow_schema, households_to_arrow
 from fanpin_rules.columnar.results import row_json
 from fanpin_rules.spark import SPARK_CONF, SparkEngine
 
@@ -54,15 +55,21 @@ def _sample() -> list[dict[str, Any]]:
 def test_spark_equals_embedded_engine(spark: Any, tmp_path: Path) -> None:
     records = _sample()
     assert any(POLICY.validate(r).missing for r in records)
-    table = households_to_arrow(POLICY, [POLICY.validate(r) for r in records])
+    rows = households_to_arrow(POLICY, [POLICY.validate(r) for r in records]).to_pylist()
+    broken = dict(rows[0], household_id="BROKEN", wage_income=Decimal("-1.00"))
     src = tmp_path / "households.parquet"
-    pq.write_table(table, src)
+    pq.write_table(pa.Table.from_pylist([*rows, broken], schema=arrow_schema(POLICY)), src)
 
     engine = SparkEngine(POLICY, spark)
     assert all(spark.conf.get(k) == v for k, v in SPARK_CONF.items())
     out = tmp_path / "decisions"
     counts = engine.evaluate_parquet_spark([str(src)], str(out))
-    assert (counts.read, counts.decided, counts.rejected) == (len(records), len(records), 0)
+    n = len(records)
+    assert (counts.read, counts.decided, counts.rejected) == (n + 1, n, 1)
+    rejected = pq.read_table(tmp_path / "decisions_rejected").to_pylist()
+    assert [(r["household_id"], [i["field"] for i in r["issues"]]) for r in rejected] == [
+        ("BROKEN", ["wage_income"])
+    ]
 
     specs = engine.render_specs()
     got = sorted(

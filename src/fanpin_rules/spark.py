@@ -27,6 +27,7 @@ from fanpin_rules.columnar.engine import (
 )
 from fanpin_rules.columnar.lower import Lowered
 from fanpin_rules.columnar.results import row_json
+from fanpin_rules.columnar.validate import issues_sql
 
 __all__ = ["SPARK_CONF", "SparkEngine", "rows_json"]
 
@@ -36,6 +37,9 @@ SPARK_CONF = {
     "spark.sql.legacy.sizeOfNull": "false",
 }
 INPUT_VIEW = "fanpin_input"
+CHECKED_VIEW = "fanpin_checked"
+VALID_VIEW = "fanpin_valid"
+ISSUES = "__fp_issues"
 
 
 class SparkEngine(ColumnarEngine):
@@ -70,6 +74,15 @@ class SparkEngine(ColumnarEngine):
         counts = self.spark.sql(f"SELECT {cols} FROM {view}").collect()[0]
         return frozenset(p for p, n in zip(self.patterns, counts, strict=True) if n)
 
+    def checked_view(self, df: Any, *, ignore_extra: bool = False) -> str:
+        """The input in the policy's layout with each row's schema issues (``__fp_issues``)."""
+        view = self.input_view(df, ignore_extra=ignore_extra)
+        issues = S.render(issues_sql(self.policy), "spark")
+        self.spark.sql(f"SELECT *, {issues} AS {ISSUES} FROM {view}").createOrReplaceTempView(
+            CHECKED_VIEW
+        )
+        return CHECKED_VIEW
+
     def evaluate_dataframe(
         self,
         df: Any,
@@ -78,10 +91,23 @@ class SparkEngine(ColumnarEngine):
         *,
         ignore_extra: bool = False,
     ) -> Any:
-        """A DataFrame of results (household_id, fired, undetermined, missing_inputs, values)."""
-        view = self.input_view(df, ignore_extra=ignore_extra)
-        lowered: Lowered = self.lower(as_of, params, self.nullable(view))
-        return self.spark.sql(lowered.select_sql(view, "spark"))
+        """A DataFrame of results (household_id, fired, undetermined, missing_inputs, values)
+        for the rows that satisfy the declared bounds and enums (see :meth:`rejected`)."""
+        checked = self.checked_view(df, ignore_extra=ignore_extra)
+        self.spark.sql(f"SELECT * FROM {checked} WHERE size({ISSUES}) = 0").createOrReplaceTempView(
+            VALID_VIEW
+        )
+        lowered: Lowered = self.lower(as_of, params, self.nullable(VALID_VIEW))
+        return self.spark.sql(lowered.select_sql(VALID_VIEW, "spark"))
+
+    def rejected(self) -> Any:
+        """The rows of the last input that break the declared bounds or enums, with issues."""
+        key = self.policy.model.input.key_field if self.policy.model.input else None
+        key_sql = S.quote(key, "spark") if key else "NULL"
+        return self.spark.sql(
+            f"SELECT {key_sql} AS household_id, {ISSUES} AS issues FROM {CHECKED_VIEW} "
+            f"WHERE size({ISSUES}) > 0"
+        )
 
     def evaluate_parquet_spark(
         self,
@@ -90,23 +116,38 @@ class SparkEngine(ColumnarEngine):
         as_of: dt.date | str | None = None,
         params: Mapping[str, Any] | None = None,
         *,
+        rejected: str | None = None,
         partition_by: Sequence[str] = (),
         mode: str = "errorifexists",
         ignore_extra: bool = False,
     ) -> Counts:
         """Parquet in (any Hadoop path: ``s3a://…``), Parquet out, written by Spark's committer.
 
-        ``partition_by`` names result columns to partition the output by (for example
-        ``("sumu",)`` after adding it with :meth:`evaluate_dataframe`).
+        Rows that break the declared bounds or enums are written to ``rejected`` (default
+        ``<output>_rejected``) as Parquet with their issues.  ``partition_by`` names input
+        columns kept beside the results to partition the output by (e.g. ``("sumu",)``).
         """
         df = self.spark.read.parquet(*inputs)
         result = self.evaluate_dataframe(df, as_of, params, ignore_extra=ignore_extra)
+        if partition_by:
+            keys = ", ".join(S.quote(c, "spark") for c in partition_by)
+            key = self.policy.model.input.key_field if self.policy.model.input else None
+            assert key is not None, "partitioning needs the policy's input key"
+            parts = self.spark.sql(
+                f"SELECT {S.quote(key, 'spark')} AS household_id, {keys} FROM {VALID_VIEW}"
+            )
+            result = result.join(parts, on="household_id", how="left")
         writer = result.write.mode(mode)
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         writer.parquet(output)
-        read = int(self.spark.read.parquet(*inputs).count())
-        return Counts(read, read, 0)
+        bad = self.rejected()
+        bad.write.mode(mode).parquet(rejected or output.rstrip("/") + "_rejected")
+        counts = self.spark.sql(
+            f"SELECT count(*), count_if(size({ISSUES}) > 0) FROM {CHECKED_VIEW}"
+        ).collect()[0]
+        read, n_bad = int(counts[0]), int(counts[1])
+        return Counts(read, read - n_bad, n_bad)
 
 
 def _arrow_schema_of(df: Any, pa: Any) -> Any:
