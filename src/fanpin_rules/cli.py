@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMAND_MODULES: tuple[str, ...] = (
     "fanpin_rules.commands.evaluate",
     "fanpin_rules.commands.explain",
+    "fanpin_rules.commands.batch_columnar",
     "fanpin_rules.commands.doc",
     "fanpin_rules.commands.xlsx",
     "fanpin_rules.commands.import_dmn",
