@@ -105,7 +105,7 @@ def test_check_json_has_findings_with_severity(capsys: pytest.CaptureFixture[str
         tmp.unlink()
     out = json.loads(capsys.readouterr().out)
     found = {(d["code"], d["severity"]) for d in out[0]["diagnostics"]}
-    assert ("F702", "warning") in found
+    assert ("F702", "error") in found
 
 
 def test_acknowledgements_apply_where_policies_are_loaded(tmp_path: Path) -> None:

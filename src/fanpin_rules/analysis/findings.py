@@ -315,7 +315,7 @@ class Analyzer:
             case, case_en, _ = columns.describe(cube)
             self.add(
                 "F702",
-                "warning",
+                "error",
                 row_span(rb),
                 f"决策表「{table.name}」(hit {table.hit}) 的 {ra.rule_id} 和 {rb.rule_id} 可以"
                 f"{what}: 例如 {case}",
