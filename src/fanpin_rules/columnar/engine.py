@@ -203,13 +203,21 @@ class ColumnarEngine:
 
     def _nullable(self, con: Any, source: str) -> frozenset[str]:
         """The required inputs that are NULL somewhere in the data (one scan)."""
-        if not self.patterns:
-            return frozenset()
-        cols = ", ".join(
+        return self._scan(con, source, ())[1]
+
+    def _scan(
+        self, con: Any, source: str, more: tuple[str, ...]
+    ) -> tuple[tuple[Any, ...], frozenset[str]]:
+        """One pass over ``source``: the ``more`` aggregates, then the NULL required inputs."""
+        counts = [
             f"coalesce(sum({S.render(null_count_sql(p), 'duckdb')}), 0)" for p in self.patterns
-        )
-        counts = con.execute(f"SELECT {cols} FROM {source}").fetchall()[0]
-        return frozenset(p for p, n in zip(self.patterns, counts, strict=True) if n)
+        ]
+        cols = [*more, *counts]
+        if not cols:
+            return (), frozenset()
+        row = con.execute(f"SELECT {', '.join(cols)} FROM {source}").fetchall()[0]
+        head, tail = tuple(row[: len(more)]), row[len(more) :]
+        return head, frozenset(p for p, n in zip(self.patterns, tail, strict=True) if n)
 
     def _prepare(
         self,
@@ -355,11 +363,16 @@ class ColumnarEngine:
             if table is not None:
                 con.register("__fp_arrow", table)
             self._prepare(con, present, reader, ignore_extra, extra=("filename", "file_row_number"))
+            # one scan for the counts and the NULL inputs, one for the results, and one
+            # for the rejected rows only when there are some
+            (read, bad), nullable = self._scan(
+                con, CHECKED_VIEW, ("count(*)", f"count(*) FILTER (WHERE len({ISSUES}) > 0)")
+            )
             valid = f"(SELECT * FROM {CHECKED_VIEW} WHERE len({ISSUES}) = 0)"
-            query, _ = self.query(con, valid, as_of, params)
+            lowered = self.lower(as_of, params, nullable)
             tmp_out = _temp_beside(out)
             tmps.append(tmp_out)
-            _copy(con, query, tmp_out, out)
+            _copy(con, lowered.select_sql(valid, "duckdb"), tmp_out, out)
             rej_query = (
                 f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
                 f"file_row_number + 1 AS row, {ISSUES} AS issues "
@@ -367,10 +380,8 @@ class ColumnarEngine:
             )
             tmp_rej = _temp_beside(rej)
             tmps.append(tmp_rej)
-            _copy(con, rej_query, tmp_rej, rej)
-            read, bad = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE len({ISSUES}) > 0) FROM {CHECKED_VIEW}"
-            ).fetchall()[0]
+            if bad:
+                _copy(con, rej_query, tmp_rej, rej)
             os.replace(tmp_out, out)
             if bad:
                 os.replace(tmp_rej, rej)

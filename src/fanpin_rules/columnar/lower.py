@@ -798,7 +798,7 @@ class Lowering:
             ),
         )
         agg = table.aggregation
-        if agg in ("sum", "min", "max", "count") and hit_collect(self.hit[table.name]):
+        if agg in ("sum", "min", "max", "count") and self.hit[table.name] == "collect":
             if agg == "count":
                 v: S.Sql = S.Call("len", (selected,))
                 res = L(v, T("int"), integer=True)
@@ -836,7 +836,7 @@ class Lowering:
     def _canon(self, x: L, t: T) -> S.Sql:
         """x as it appears in a value: sets sorted, money rounded to cents."""
         if x.record is not None:
-            raise LoweringError("a record value", "records cannot be reported as values", None)
+            raise AssertionError("table outputs that are records are refused in _outputs")
         v = x.v
         if t.kind == "money" and not x.integer:
             return S.Cast(v, MONEY_OUT) if x.scale <= 2 else S.Call("round", (v, S.Lit(2, S.INT)))
@@ -887,10 +887,8 @@ class Lowering:
     # ------------------------------------------------------------ Kleene logic
     def truth(self, x: L) -> L:
         """x used as a condition: absent counts as false (values.truth)."""
-        if x.record is not None or x.cols is not None:
-            raise LoweringError("a record used as a condition", "not a condition", None)
-        if x.t.kind != "bool" and x.t.kind != "any":
-            raise LoweringError("a non-boolean condition", "not a condition", None)
+        # the checker (F307) only lets true/false values be conditions
+        assert x.record is None and x.cols is None and x.t.kind in ("bool", "any"), x.t
         absent = _absent_cond(x)
         if absent is None:
             if x.unk is None:
@@ -1596,10 +1594,6 @@ class Lowering:
 
 
 MISSING_COLUMN = "__fp_missing"
-
-
-def hit_collect(hit: str) -> bool:
-    return hit == "collect"
 
 
 def _list_sum(lst: S.Sql, t: S.SqlType) -> S.Sql:
