@@ -92,7 +92,7 @@ def test_several_policies_over_one_household(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "policies", copy)
     root = copy / "ewenki_2024q2.policy"
     text = root.read_text("utf-8")
-    root.write_text(text.replace(f"\"{shipped.name}\"", "\"示例地区 2024\"", 1), "utf-8")
+    root.write_text(text.replace(f'"{shipped.name}"', '"示例地区 2024"', 1), "utf-8")
     other = load_policy(root)
     assert other.name == "示例地区 2024"
     hh = _households(3)[2]
