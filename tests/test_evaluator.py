@@ -206,10 +206,29 @@ def test_priority_and_collect(tmp_path: Path) -> None:
     assert p4.evaluate(hh(members=members)).fired == ("LC-2", "LC-3")
 
 
-def test_unique_violation_is_an_evaluation_error(tmp_path: Path) -> None:
-    p = make(tmp_path, TABLE.format(hit="unique"))
-    with pytest.raises(EvaluationError, match="LC-2, LC-3"):
-        p.evaluate(hh(members=[{"age": 1, "skill": "弱劳动力"}]))
+def test_unique_overlap_is_found_by_the_checker(tmp_path: Path) -> None:
+    from fanpin_rules import PolicyCheckError
+
+    with pytest.raises(PolicyCheckError) as info:
+        make(tmp_path, TABLE.format(hit="unique"))
+    assert "F702" in {d.code for d in info.value.errors}
+
+
+def test_unique_violation_at_run_time_is_an_evaluation_error(tmp_path: Path) -> None:
+    # the overlap depends on a count, beyond the static analysis: found at run time
+    p = make(
+        tmp_path,
+        """
+let 人数 = count(members)
+table 规模 hit unique {
+  | id  | 人数 | size || 规模 |
+  | U-1 | >= 1 | -    || "a" |
+  | U-2 | -    | >= 2 || "b" |
+}
+""",
+    )
+    with pytest.raises(EvaluationError, match="U-1, U-2"):
+        p.evaluate(hh(size=2))
 
 
 def test_cells_ranges_and_lists(tmp_path: Path) -> None:
