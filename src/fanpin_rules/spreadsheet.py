@@ -459,8 +459,6 @@ class _RowText:
     lead: str  # the lines between the previous row (or header) and this one
     text: str  # the row's line(s), without its trailing comment and newline
     comment: str  # its trailing comment ("" if none)
-    line_start: int
-    line_end: int
 
 
 @attrs.frozen
@@ -532,8 +530,6 @@ def _locate(path: str, text: str, table: ast.TableDecl, starts: Sequence[int]) -
                 text[prev_end:line_start],
                 text[line_start:r_end],
                 comment,
-                line_start,
-                line_end,
             )
         )
         prev_end = line_end
