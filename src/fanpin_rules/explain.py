@@ -705,8 +705,9 @@ class _Explainer:
             else:
                 conds = [x for x in c.get("conditions", []) if x["truth"] == "false"]
             depth = 99
+        said = (c.get("missing") or ()) if mode == "undetermined" else ()  # said above
         for cond in conds:
-            lines.extend(self.condition_lines(cond, 1, depth, c.get("missing") or ()))
+            lines.extend(self.condition_lines(cond, 1, depth, said))
         if mode in ("full", "fired") and c.get("table") and not c.get("conditions"):
             lines.append(_Line(1, self.w("catch_all")))
         head = self.head(c)
