@@ -356,6 +356,10 @@ class _Lowering:
             hit = self.plan.hit[name]
             if hit in ("collect", "rule_order", "output_order"):
                 result = table.aggregation in ("min", "max")
+            elif any(all(isinstance(c, ast.CellAny) for c in row.cells) for row in table.rows):
+                # a row without conditions always matches: some row is selected (or the
+                # table raises), so the value is an output
+                result = any(self.absent(x, ()) for row in table.rows for x in row.outputs)
             else:
                 result = True  # no row may match
         self._absent_memo[key] = result
