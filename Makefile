@@ -19,6 +19,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/fanpin check policies/ewenki_2024q2.policy
 	$(BIN)/fanpin evaluate --policy ewenki_2024q2 examples/households.jsonl -o out/decisions.jsonl
+	$(BIN)/fanpin report --decisions out/decisions.jsonl -o out/audit_report.html
 	$(BIN)/fanpin explain --policy ewenki_2024q2 examples/households/01-脱贫户收入略低于基准.json
 
 lint: $(STAMP)
