@@ -182,11 +182,50 @@ class Lowered:
     outputs: tuple[OutputValue, ...]
     conclusions: tuple[tuple[str, str, str | None], ...]  # (rule id, truth col, missing col)
     missing_column: str
+    hoisted: tuple[tuple[str, tuple[tuple[str, S.Sql], ...]], ...] = ()  # list col -> aggs
 
     def select_sql(self, source: str, dialect: S.Dialect) -> str:
-        """One SQL query over ``source`` (a table or view name, already quoted/safe)."""
+        """One SQL query over ``source`` (a table or view name, already quoted/safe).
+
+        Rows come out in the order of ``source``.
+        """
         ctes = []
         prev = source
+        q = S.quote
+        if self.hoisted:
+            # number the households; aggregate each unnested list column by household;
+            # join the aggregates back (households with an empty or NULL list get NULLs)
+            if dialect == "duckdb":
+                ctes.append(
+                    f"__fp_in AS MATERIALIZED (SELECT *, row_number() OVER () AS {ROW_ID} "
+                    f"FROM {source})"
+                )
+            else:
+                ctes.append(
+                    f"__fp_in AS (SELECT *, monotonically_increasing_id() AS {ROW_ID} "
+                    f"FROM {source})"
+                )
+            joins = []
+            for k, (col, aggs) in enumerate(self.hoisted):
+                if dialect == "duckdb":
+                    flat = (
+                        f"SELECT {ROW_ID}, unnest({q(col, dialect)}) AS {ELEM_VAR}, "
+                        f"unnest(range(len({q(col, dialect)}))) AS {ELEM_IDX} FROM __fp_in"
+                    )
+                else:
+                    flat = (
+                        f"SELECT {ROW_ID}, {ELEM_IDX}, {ELEM_VAR} FROM __fp_in "
+                        f"LATERAL VIEW posexplode({q(col, dialect)}) __fp_p{k} "
+                        f"AS {ELEM_IDX}, {ELEM_VAR}"
+                    )
+                body = ", ".join(f"{S.render(a, dialect)} AS {q(n, dialect)}" for n, a in aggs)
+                ctes.append(
+                    f"__fp_a{k} AS (SELECT {ROW_ID}, {body} FROM ({flat}) __fp_f{k} "
+                    f"GROUP BY {ROW_ID})"
+                )
+                joins.append(f" LEFT JOIN __fp_a{k} USING ({ROW_ID})")
+            ctes.append(f"__fp_j AS (SELECT * FROM __fp_in{''.join(joins)})")
+            prev = "__fp_j"
         for i, stage in enumerate(self.stages):
             cols = ", ".join(
                 f"{S.render(expr, dialect)} AS {S.quote(name, dialect)}" for name, expr in stage
@@ -198,7 +237,8 @@ class Lowered:
             f"{S.render(expr, dialect)} AS {S.quote(name, dialect)}"
             for name, expr in self.final_columns()
         )
-        return f"WITH {', '.join(ctes)} SELECT {final} FROM {prev}"
+        order = f" ORDER BY {ROW_ID}" if self.hoisted else ""
+        return f"WITH {', '.join(ctes)} SELECT {final} FROM {prev}{order}"
 
     def final_columns(self) -> list[tuple[str, S.Sql]]:
         key: S.Sql = S.Col(self.key_column) if self.key_column else S.Null(S.TEXT)
@@ -319,6 +359,7 @@ class Lowering:
         as_of: dt.date,
         params: Mapping[str, ParamBinding],
         nullable: frozenset[str] | None,
+        hoist: bool = True,
     ) -> None:
         self.model = model
         self.types = types
@@ -347,6 +388,8 @@ class Lowering:
         self.counter = 0
         self.lambda_depth = 0
         self.building: list[str] = []
+        self.hoist = hoist
+        self.hoisted: dict[str, list[tuple[str, S.Sql]]] = {}
 
     # ------------------------------------------------------------ staging
     def _fresh(self, hint: str) -> str:
@@ -1382,6 +1425,16 @@ class Lowering:
             x = attrs.evolve(x, den=dec_lit(Decimal(1)), dscale=0)
         return x
 
+    # ------------------------------------------------------------ hoisted aggregations
+    def _hoist(self, key: str, agg: S.Sql, default: S.Sql | None) -> S.Sql:
+        """Register an aggregate over the unnested list column ``key``; the column to read."""
+        name = self._fresh("magg")
+        # in the unnested rows the element index is a plain 0-based column
+        flat = S.transform(agg, lambda n: S.Var(ELEM_IDX) if n == S.Idx(ELEM_IDX) else None)
+        self.hoisted.setdefault(key, []).append((name, flat))
+        col: S.Sql = S.Col(name)
+        return col if default is None else S.Call("coalesce", (col, default))
+
     # ------------------------------------------------------------ calls
     def call(self, e: ast.Call, frames: tuple[_Frame, ...]) -> L:
         func = FUNCTION_ALIASES.get(e.func, e.func)
@@ -1456,8 +1509,21 @@ class Lowering:
         if items.cols is not None or not items.t.collection:
             raise LoweringError(f"{e.func}(…)", "aggregating something that is not a list", e.span)
         elem_t = items.t.elem or T("any")
+        # an aggregation over a list column of the input (``members``), at the top level,
+        # becomes a GROUP BY over the unnested list when its condition and value read only
+        # the element: one vectorised pass for all such aggregations instead of a lambda each
+        hoist_key = (
+            items.v.name
+            if self.hoist
+            and self.lambda_depth == 0
+            and isinstance(items.v, S.Col)
+            and elem_t.kind == "record"
+            else None
+        )
         self.lambda_depth += 1
         xn, iname = f"x{self.lambda_depth}", f"i{self.lambda_depth}"
+        if hoist_key is not None:
+            xn, iname = ELEM_VAR, ELEM_IDX
         try:
             if elem_t.kind == "record":
                 rec = self.model.records[elem_t.name or ""]
@@ -1487,18 +1553,27 @@ class Lowering:
         lst: S.Sql = items.v
         if items.absent:
             lst = S.Call("coalesce", (lst, S.ListLit((), _sql_type(elem_t))))
+        if hoist_key is not None:
+            parts = [x for x in (where, body) if x is not None]
+            exprs = [y for x in parts for y in (x.v, x.unk, x.miss, x.den) if y is not None]
+            if any(S.contains(y, lambda n: isinstance(n, S.Col)) for y in exprs):
+                hoist_key = None  # reads the household too: stay with list lambdas
+        zero = S.Lit(0, S.INT)
 
         def count_where(cond: S.Sql) -> S.Sql:
+            if hoist_key is not None:
+                return self._hoist(hoist_key, S.Agg("count", None, cond), zero)
             return S.Call("len", (S.Call("list_filter", (lst, S.Lambda(lam_params, cond))),))
 
         def flat_miss(cond: S.Sql, miss: S.Sql) -> S.Sql:
+            # a lambda even when hoisted: it runs only on the (few) rows found unknown,
+            # where a list aggregate in the GROUP BY would run for every household
             inner_l = S.Call(
                 "list_transform",
                 (lst, S.Lambda(lam_params, S.Case(((cond, miss),), EMPTY_TEXT_LIST))),
             )
             return S.Call("flatten", (inner_l,))
 
-        zero = S.Lit(0, S.INT)
         if func in ("count", "any", "all"):
             if body is not None:
                 b = self.truth(body)
@@ -1565,10 +1640,18 @@ class Lowering:
             )
             vt = _sql_type(value.t, value.integer, value.scale)
             if func == "sum":
-                v = _list_sum(selected, vt)
+                if hoist_key is not None:
+                    zero_t: S.Sql = S.Lit(0, S.INT) if vt.kind == "bigint" else S.Cast(zero, vt)
+                    total = self._hoist(hoist_key, S.Agg("sum", value.v, take), zero_t)
+                    v = S.Cast(total, S.decimal(value.scale) if vt.kind != "bigint" else vt)
+                else:
+                    v = _list_sum(selected, vt)
                 res = L(v, value.t, scale=value.scale, integer=False)
             else:
-                v = S.Call("list_min" if func == "min" else "list_max", (selected,))
+                if hoist_key is not None:
+                    v = self._hoist(hoist_key, S.Agg(func, value.v, take), None)
+                else:
+                    v = S.Call("list_min" if func == "min" else "list_max", (selected,))
                 res = L(v, value.t, absent=True, scale=value.scale, integer=value.integer)
             if unk_cond is not None:
                 has_unk = S.Op(">", count_where(unk_cond), zero)
@@ -1594,6 +1677,9 @@ class Lowering:
 
 
 MISSING_COLUMN = "__fp_missing"
+ELEM_VAR = "__fp_m"  # a list element, in lambdas and in unnested rows
+ELEM_IDX = "__fp_i"  # its 0-based index
+ROW_ID = "__fp_row"  # the household's row number, to join aggregations back and to order
 
 
 def _list_sum(lst: S.Sql, t: S.SqlType) -> S.Sql:
@@ -1820,6 +1906,8 @@ def lower_policy(
     as_of: dt.date,
     params: Mapping[str, ParamBinding],
     nullable: frozenset[str] | None = None,
+    *,
+    hoist: bool = True,
 ) -> Lowered:
     """Lower a loaded :class:`~fanpin_rules.policy.Policy` for one date and parameter set.
 
@@ -1829,7 +1917,7 @@ def lower_policy(
     """
     model: PolicyModel = policy.model
     low = Lowering(
-        model, policy.checked.types, policy.checked.table_columns, as_of, params, nullable
+        model, policy.checked.types, policy.checked.table_columns, as_of, params, nullable, hoist
     )
     outs = _Outputs(low)
     outputs: list[OutputValue] = []
@@ -1855,4 +1943,5 @@ def lower_policy(
     stages: list[tuple[tuple[str, S.Sql], ...]] = [((MISSING_COLUMN, missing_list(low)),)]
     stages.extend(tuple(low.stages[k]) for k in sorted(low.stages))
     key = model.input.key_field if model.input is not None else None
-    return Lowered(tuple(stages), key, tuple(outputs), tuple(conclusions), MISSING_COLUMN)
+    hoisted = tuple((k, tuple(v)) for k, v in low.hoisted.items())
+    return Lowered(tuple(stages), key, tuple(outputs), tuple(conclusions), MISSING_COLUMN, hoisted)

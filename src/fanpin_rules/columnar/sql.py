@@ -15,7 +15,7 @@ engines evaluate the same expressions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Literal
 
@@ -26,6 +26,7 @@ __all__ = [
     "DATE",
     "INT",
     "TEXT",
+    "Agg",
     "Call",
     "Case",
     "Cast",
@@ -198,6 +199,15 @@ class StructLit:
 
 
 @attrs.frozen
+class Agg:
+    """An aggregate of a GROUP BY: count(*) / sum / min / max / list, with a FILTER."""
+
+    func: str
+    arg: Sql | None
+    filter: Sql | None = None
+
+
+@attrs.frozen
 class Call:
     """A function from the fixed vocabulary of :data:`FUNCTIONS`."""
 
@@ -221,6 +231,7 @@ Sql = (
     | ListLit
     | StructLit
     | Call
+    | Agg
 )
 
 # Every function the lowering may use, with its meaning (both dialects implement exactly this).
@@ -380,6 +391,11 @@ class _Renderer:
                 + ", ".join(f"{quote(n, d)} := {self.r(v)}" for n, v in e.fields)
                 + ")"
             )
+        if isinstance(e, Agg):
+            names = {"list": "list" if d == "duckdb" else "collect_list"}
+            arg = "*" if e.arg is None else self.r(e.arg)
+            where = f" FILTER (WHERE {self.r(e.filter)})" if e.filter is not None else ""
+            return f"{names.get(e.func, e.func)}({arg}){where}"
         return self.call(e)
 
     def child(self, e: Sql, parent: int) -> str:
@@ -489,6 +505,47 @@ class _Renderer:
 def render(e: Sql, dialect: Dialect) -> str:
     """The expression as SQL text of the dialect."""
     return _Renderer(dialect).r(e)
+
+
+def transform(e: Sql, fn: Callable[[Sql], Sql | None]) -> Sql:
+    """e with every node for which ``fn`` returns a replacement replaced (bottom-up otherwise).
+
+    >>> transform(Op("+", Idx("i"), Col("a")), lambda n: Var("i") if n == Idx("i") else None)
+    Op(op='+', left=Var(name='i'), right=Col(name='a'))
+    """
+    found = fn(e)
+    if found is not None:
+        return found
+    changes: dict[str, object] = {}
+    for a in attrs.fields(type(e)):
+        value = getattr(e, a.name)
+        new = _transform_value(value, fn)
+        if new is not value:
+            changes[a.name] = new
+    return attrs.evolve(e, **changes) if changes else e  # type: ignore[arg-type]
+
+
+def _transform_value(value: object, fn: Callable[[Sql], Sql | None]) -> object:
+    if attrs.has(type(value)) and not isinstance(value, SqlType):
+        return transform(value, fn)  # type: ignore[arg-type]
+    if isinstance(value, tuple):
+        items = tuple(_transform_value(v, fn) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def contains(e: Sql, pred: Callable[[Sql], bool]) -> bool:
+    """Whether some node of e satisfies ``pred``."""
+    hit = False
+
+    def look(n: Sql) -> Sql | None:
+        nonlocal hit
+        if pred(n):
+            hit = True
+        return None
+
+    transform(e, look)
+    return hit
 
 
 def and_all(items: Sequence[Sql]) -> Sql:
