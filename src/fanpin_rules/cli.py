@@ -236,6 +236,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "fanpin_rules.commands.import_dmn",
     "fanpin_rules.commands.report",
     "fanpin_rules.commands.replay",
+    "fanpin_rules.commands.fmt",
+    "fanpin_rules.commands.diff",
 )
 
 
