@@ -286,7 +286,13 @@ def test_claims_about_every_household_hold(text: str, households: list[dict[str,
     c = _Checked(text)
     codes = c.codes()
     hit = c.table.hit
-    flagged = {d.span.line for d, _ in c.findings if d.code in ("F703", "F704") and d.span}
+    # a row is unreachable or contradictory in the periods its finding names
+    flagged = {
+        (d.span.line, period.start)
+        for d, found in c.findings
+        if d.code in ("F703", "F704") and d.span
+        for period, _ in found
+    }
     for period in periods(c.model):
         for data in households:
             m = c.matches(data, period)
@@ -296,7 +302,7 @@ def test_claims_about_every_household_hold(text: str, households: list[dict[str,
                 assert sum(m) <= 1, (data, period)
             ranks = [("高", "中", "低").index(r.outputs[0].value) for r in c.table.rows]  # type: ignore[union-attr]
             for i, row in enumerate(c.table.rows):
-                if row.span.line in flagged and m[i]:
+                if (row.span.line, period.start) in flagged and m[i]:
                     # a contradictory row never matches; an unreachable one is never selected
                     if hit == "first":
                         better = range(i)
