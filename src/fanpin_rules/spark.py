@@ -27,7 +27,7 @@ from fanpin_rules.columnar.engine import (
 )
 from fanpin_rules.columnar.lower import Lowered
 from fanpin_rules.columnar.results import row_json
-from fanpin_rules.columnar.validate import issues_sql
+from fanpin_rules.columnar.validate import bad_sql, issues_sql
 
 __all__ = ["SPARK_CONF", "SparkEngine", "rows_json"]
 
@@ -40,6 +40,7 @@ INPUT_VIEW = "fanpin_input"
 CHECKED_VIEW = "fanpin_checked"
 VALID_VIEW = "fanpin_valid"
 ISSUES = "__fp_issues"
+BAD = "__fp_bad"
 
 
 class SparkEngine(ColumnarEngine):
@@ -77,10 +78,12 @@ class SparkEngine(ColumnarEngine):
     def checked_view(self, df: Any, *, ignore_extra: bool = False) -> str:
         """The input in the policy's layout with each row's schema issues (``__fp_issues``)."""
         view = self.input_view(df, ignore_extra=ignore_extra)
+        bad = S.render(bad_sql(self.policy), "spark")
         issues = S.render(issues_sql(self.policy), "spark")
-        self.spark.sql(f"SELECT *, {issues} AS {ISSUES} FROM {view}").createOrReplaceTempView(
-            CHECKED_VIEW
-        )
+        self.spark.sql(
+            f"SELECT *, CASE WHEN {BAD} THEN {issues} END AS {ISSUES} "
+            f"FROM (SELECT *, {bad} AS {BAD} FROM {view})"
+        ).createOrReplaceTempView(CHECKED_VIEW)
         return CHECKED_VIEW
 
     def evaluate_dataframe(
@@ -94,7 +97,7 @@ class SparkEngine(ColumnarEngine):
         """A DataFrame of results (household_id, fired, undetermined, missing_inputs, values)
         for the rows that satisfy the declared bounds and enums (see :meth:`rejected`)."""
         checked = self.checked_view(df, ignore_extra=ignore_extra)
-        self.spark.sql(f"SELECT * FROM {checked} WHERE size({ISSUES}) = 0").createOrReplaceTempView(
+        self.spark.sql(f"SELECT * FROM {checked} WHERE NOT {BAD}").createOrReplaceTempView(
             VALID_VIEW
         )
         lowered: Lowered = self.lower(as_of, params, self.nullable(VALID_VIEW))
@@ -105,8 +108,7 @@ class SparkEngine(ColumnarEngine):
         key = self.policy.model.input.key_field if self.policy.model.input else None
         key_sql = S.quote(key, "spark") if key else "NULL"
         return self.spark.sql(
-            f"SELECT {key_sql} AS household_id, {ISSUES} AS issues FROM {CHECKED_VIEW} "
-            f"WHERE size({ISSUES}) > 0"
+            f"SELECT {key_sql} AS household_id, {ISSUES} AS issues FROM {CHECKED_VIEW} WHERE {BAD}"
         )
 
     def evaluate_parquet_spark(
@@ -143,9 +145,9 @@ class SparkEngine(ColumnarEngine):
         writer.parquet(output)
         bad = self.rejected()
         bad.write.mode(mode).parquet(rejected or output.rstrip("/") + "_rejected")
-        counts = self.spark.sql(
-            f"SELECT count(*), count_if(size({ISSUES}) > 0) FROM {CHECKED_VIEW}"
-        ).collect()[0]
+        counts = self.spark.sql(f"SELECT count(*), count_if({BAD}) FROM {CHECKED_VIEW}").collect()[
+            0
+        ]
         read, n_bad = int(counts[0]), int(counts[1])
         return Counts(read, read - n_bad, n_bad)
 

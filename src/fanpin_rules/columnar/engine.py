@@ -24,7 +24,7 @@ from fanpin_rules.columnar import sql as S
 from fanpin_rules.columnar.lower import Lowered, lower_policy, required_patterns
 from fanpin_rules.columnar.results import row_json
 from fanpin_rules.columnar.schema import InputSchemaError, arrow_schema, households_to_arrow
-from fanpin_rules.columnar.validate import issues_sql
+from fanpin_rules.columnar.validate import bad_sql, issues_sql
 from fanpin_rules.evaluator import ParamBinding
 
 __all__ = [
@@ -232,10 +232,13 @@ class ColumnarEngine:
         body = ", ".join(f"{S.render(e, 'duckdb')} AS {S.quote(n, 'duckdb')}" for n, e in cols)
         body += "".join(f", {S.quote(n, 'duckdb')}" for n in extra)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT {body} FROM {from_sql}")
+        bad = S.render(bad_sql(self.policy), "duckdb")
         issues = S.render(issues_sql(self.policy), "duckdb")
+        # the cheap test on every row; the list of issues only on the rows that fail it
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {CHECKED_VIEW} AS "
-            f"SELECT *, {issues} AS {ISSUES} FROM {INPUT_VIEW}"
+            f"CREATE OR REPLACE TEMP VIEW {CHECKED_VIEW} AS SELECT *, "
+            f"CASE WHEN {BAD} THEN {issues} END AS {ISSUES} "
+            f"FROM (SELECT *, {bad} AS {BAD} FROM {INPUT_VIEW})"
         )
         return INPUT_VIEW
 
@@ -264,8 +267,7 @@ class ColumnarEngine:
             con.register("__fp_arrow", table)
             source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra)
             bad = con.execute(
-                f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} "
-                f"WHERE len({ISSUES}) > 0 LIMIT 5"
+                f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} WHERE {BAD} LIMIT 5"
             ).fetchall()
             if bad:
                 shown = "; ".join(f"{k}: {[i['field'] for i in issues]}" for k, issues in bad)
@@ -366,9 +368,9 @@ class ColumnarEngine:
             # one scan for the counts and the NULL inputs, one for the results, and one
             # for the rejected rows only when there are some
             (read, bad), nullable = self._scan(
-                con, CHECKED_VIEW, ("count(*)", f"count(*) FILTER (WHERE len({ISSUES}) > 0)")
+                con, CHECKED_VIEW, ("count(*)", f"count(*) FILTER (WHERE {BAD})")
             )
-            valid = f"(SELECT * FROM {CHECKED_VIEW} WHERE len({ISSUES}) = 0)"
+            valid = f"(SELECT * FROM {CHECKED_VIEW} WHERE NOT {BAD})"
             lowered = self.lower(as_of, params, nullable)
             tmp_out = _temp_beside(out)
             tmps.append(tmp_out)
@@ -376,7 +378,7 @@ class ColumnarEngine:
             rej_query = (
                 f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
                 f"file_row_number + 1 AS row, {ISSUES} AS issues "
-                f"FROM {CHECKED_VIEW} WHERE len({ISSUES}) > 0 ORDER BY filename, file_row_number"
+                f"FROM {CHECKED_VIEW} WHERE {BAD} ORDER BY filename, file_row_number"
             )
             tmp_rej = _temp_beside(rej)
             tmps.append(tmp_rej)
@@ -398,6 +400,7 @@ class ColumnarEngine:
 
 CHECKED_VIEW = "__fp_checked"
 ISSUES = "__fp_issues"
+BAD = "__fp_bad"
 
 
 def _key_sql(policy: Any) -> str:

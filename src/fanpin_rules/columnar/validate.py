@@ -26,7 +26,7 @@ from fanpin_rules.columnar.lower import dec_lit
 from fanpin_rules.model import PolicyModel
 from fanpin_rules.types import T
 
-__all__ = ["ISSUE_TYPE", "issues_sql"]
+__all__ = ["ISSUE_TYPE", "bad_sql", "issues_sql"]
 
 ISSUE_TYPE = S.SqlType("struct", fields=(("field", S.TEXT), ("reason", S.TEXT)))
 _OPS = {">=": "<", "<=": ">", ">": "<=", "<": ">="}  # the violation of each bound
@@ -127,6 +127,52 @@ def _concat(parts: list[S.Sql]) -> S.Sql:
     for p in parts[1:]:
         out = S.Call("list_concat", (out, p))
     return out
+
+
+def _bad(model: PolicyModel, rec: ast.RecordDecl, base: S.Sql | None, depth: int) -> list[S.Sql]:
+    """Conditions, one per check, that hold when a field of one record value breaks it.
+
+    The cheap counterpart of :func:`_checks`: no paths, no lists built, one lambda per list.
+    """
+    out: list[S.Sql] = []
+    for f in rec.fields:
+        raw: S.Sql = S.Col(f.key) if base is None else S.Field(base, f.key)
+        t = type_of_ref(model, f.type) or T("any")
+        conds: list[S.Sql] = []
+        if t.kind in ("int", "money", "number"):
+            conds.extend(S.Op(_OPS[b.op], raw, _limit(t, b.value)) for b in f.bounds)
+        if t.kind == "enum":
+            values = tuple(S.Lit(m.value, S.TEXT) for m in model.enums[t.name or ""].members)
+            conds.append(S.Not(S.Call("list_contains", (S.ListLit(values, S.TEXT), raw))))
+        if t.kind == "list":
+            n = S.Call("len", (raw,))
+            conds.extend(S.Op(_OPS[b.op], n, S.Lit(int(b.value), S.INT)) for b in f.bounds)
+            elem = t.elem or T("any")
+            x = f"w{depth}"
+            inner: list[S.Sql] = []
+            if elem.kind == "enum":
+                values = tuple(S.Lit(m.value, S.TEXT) for m in model.enums[elem.name or ""].members)
+                inner.append(S.Not(S.Call("list_contains", (S.ListLit(values, S.TEXT), S.Var(x)))))
+            elif elem.kind == "record":
+                inner.extend(_bad(model, model.records[elem.name or ""], S.Var(x), depth + 1))
+            if inner:
+                any_bad = S.Call("coalesce", (S.or_all(inner), S.Lit(False, S.BOOL)))
+                found = S.Call("len", (S.Call("list_filter", (raw, S.Lambda((x,), any_bad))),))
+                conds.append(S.Op(">", found, S.Lit(0, S.INT)))
+        if t.kind == "record":
+            out.extend(_bad(model, model.records[t.name or ""], raw, depth))
+        out.extend(S.Op("AND", S.IsNull(raw, True), c) for c in conds)
+    return out
+
+
+def bad_sql(policy: Any) -> S.Sql:
+    """Per row: whether it breaks any declared bound, enum or list length (never NULL)."""
+    model: PolicyModel = policy.model
+    assert model.root_record is not None
+    parts = _bad(model, model.root_record, None, 0)
+    if not parts:
+        return S.Lit(False, S.BOOL)
+    return S.Call("coalesce", (S.or_all(parts), S.Lit(False, S.BOOL)))
 
 
 def issues_sql(policy: Any) -> S.Sql:
