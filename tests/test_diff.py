@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import pickle
 import re
 import shlex
 import xml.etree.ElementTree as ET
@@ -239,6 +240,22 @@ def test_usage_errors(
     code, _, err = _run(["diff", *args], capsys)
     assert code == 2
     assert words in err
+
+
+def test_chart_path_is_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(HERE)
+    argv = ["diff", "new.policy", "--households", "households.jsonl", "--sweep", "收入基准=1"]
+    code, _, err = _run([*argv, "--chart", str(tmp_path)], capsys)
+    assert code == 2
+    assert "a folder; name the chart file" in err
+
+
+def test_sweep_error_pickles() -> None:
+    err = SweepError("x / y")
+    again = pickle.loads(pickle.dumps(err))
+    assert isinstance(again, SweepError) and again.message == "x / y"
 
 
 def test_a_policy_with_errors(

@@ -367,6 +367,23 @@ def test_fmt_syntax_error_and_missing_file(
     assert "no such file" in err
 
 
+def test_fmt_write_failure_leaves_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.policy"
+    path.write_text(UNFORMATTED, "utf-8")
+
+    def refuse(target: Path, data: bytes) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("fanpin_rules.commands.fmt.write_atomic", refuse)
+    code, _, err = _run(["fmt", "--lang", "en", str(path)], capsys)
+    assert code == 1
+    assert "cannot write (Permission denied); the file is unchanged" in err
+    assert "0 file(s) reformatted, 0 left unchanged, 1 with errors" in err
+    assert path.read_text("utf-8") == UNFORMATTED
+
+
 def test_fmt_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "gbk.policy"
     path.write_bytes("let 甲 = 1\n".encode("gbk"))

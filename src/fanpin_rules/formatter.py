@@ -1025,16 +1025,15 @@ class _Printer:
         operands, ops = _chain(node)
         col = self.w.col
         before = self.w.lines[-1].text
+        logical = node.data in ("or_op", "and_op")
         self.expr(operands[0])
         for k, (op, operand) in enumerate(zip(ops, operands[1:], strict=True)):
             op_w = _dw(" ".join(_canon(t) for t in op))
-            if not before.strip():  # the chain starts its line: hang the operators
-                indent = col + _BODY
-            elif before[-1] in "([{":  # just inside a bracket: operators under the operand
+            if before.strip() and before[-1] in "([{":  # inside a bracket: under the operand
                 indent = col
-            elif col - op_w - 1 >= _BODY:  # after when / where / and …: operands line up
-                indent = col - op_w - 1
-            else:
+            elif before.strip() and logical and col - op_w - 1 >= _BODY:
+                indent = col - op_w - 1  # after when / where / and …: the operands line up
+            else:  # the chain starts its line, or compares or computes: hang the operators
                 indent = col + _BODY
             self.w.line(indent)
             for t in op:

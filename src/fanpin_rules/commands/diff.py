@@ -35,8 +35,13 @@ def _as_of(text: str | None) -> dt.date | None:
 def _write(path: Path, text: str) -> None:
     from fanpin_rules.commands.fmt import write_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text.encode("utf-8"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(
+            f"--chart {path}: 无法写入图表 / cannot write the chart: {exc.strerror}"
+        ) from None
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -69,6 +74,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     only = tuple(p.strip() for p in (args.only or "").split(",") if p.strip())
     sweep_spec = None
+    if args.sweep and Path(args.chart).is_dir():
+        raise UsageError(
+            f"--chart {args.chart}: 这是文件夹, 请写图表的文件名 / a folder; name the chart file"
+        )
     if args.sweep:
         try:
             sweep_spec = parse_sweep(args.sweep)
@@ -146,7 +155,12 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="各户数据 (与 fanpin evaluate 相同的格式) / household records",
     )
-    p.add_argument("--as-of", dest="as_of", help="评估日期 YYYY-MM-DD (默认: 各政策标题里的日期)")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="YYYY-MM-DD",
+        help="评估日期 (默认: 各政策标题里的日期) / evaluation date (default: each header's)",
+    )
     p.add_argument(
         "--sweep",
         metavar="NAME=LOW..HIGH:STEP",
@@ -167,6 +181,7 @@ def register(sub: Any) -> None:
         "--max-groups",
         type=int,
         default=20,
+        metavar="N",
         help="最多显示多少种变化 (默认 20) / how many kinds of change to show",
     )
     p.set_defaults(func=cmd_diff)

@@ -147,7 +147,19 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if args.check:
             out(msg(lang, f"需要格式化: {path}", f"would reformat {path}"), sys.stderr)
         elif not args.diff:
-            write_atomic(path, enc.encode(new))
+            try:
+                write_atomic(path, enc.encode(new))
+            except OSError as exc:
+                out(
+                    msg(
+                        lang,
+                        f"{path}: 无法写入 ({exc.strerror}), 文件未改动",
+                        f"{path}: cannot write ({exc.strerror}); the file is unchanged",
+                    ),
+                    sys.stderr,
+                )
+                changed.pop()
+                failed += 1
     verb_zh = "需要格式化" if (args.check or args.diff) else "已格式化"
     verb_en = "would be reformatted" if (args.check or args.diff) else "reformatted"
     summary = msg(
