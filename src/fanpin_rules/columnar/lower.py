@@ -245,9 +245,8 @@ class Lowered:
         fired_items: list[S.Sql] = [
             S.Case(((S.Col(col), S.Lit(rid, S.TEXT)),)) for rid, col, _ in self.conclusions
         ]
-        fired = S.Call(
-            "list_filter",
-            (S.ListLit(tuple(fired_items), S.TEXT), S.Lambda(("x",), S.IsNull(S.Var("x"), True))),
+        fired: S.Sql = (
+            S.Call("present_texts", tuple(fired_items)) if fired_items else EMPTY_TEXT_LIST
         )
         und_type = S.SqlType("struct", fields=(("rule", S.TEXT), ("missing", S.list_of(S.TEXT))))
         und_items: list[S.Sql] = []
@@ -825,6 +824,21 @@ class Lowering:
             ctype = self._out_type(outs, None, ct)
             items = [self._canon(o, ct) for o in outs]
             elem_t = ct
+        literal_texts = (
+            not multi
+            and ctype.kind == "text"
+            and all(
+                isinstance(r.outputs[0], ast.String) and chr(31) not in r.outputs[0].value
+                for r in table.rows
+            )
+        )
+        if literal_texts and table.aggregation is None:
+            # rows that write a text: the texts of the true rows, without a lambda
+            texts = tuple(S.Case(((trues[i], items[i]),)) for i in order)
+            res = L(S.Call("present_texts", texts), T("list", elem=elem_t))
+            if unk is not None:
+                res = attrs.evolve(res, v=S.Case(((unk, S.Null()),), res.v), unk=unk, miss=miss)
+            return res
         wrapped = S.SqlType("struct", fields=(("s", S.BOOL), ("x", ctype)))
         lst = S.ListLit(
             tuple(
