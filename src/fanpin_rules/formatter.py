@@ -661,6 +661,9 @@ class _Writer:
 
 
 class _Printer:
+    """Lays out each declaration of a parse tree (one method per grammar rule, named
+    after it) into the writer's lines."""
+
     def __init__(self, att: _Attachments, one_line_enums: set[int]) -> None:
         self.att = att
         self.one_line_enums = one_line_enums
@@ -688,6 +691,8 @@ class _Printer:
 
     # ------------------------------------------------------------ module
     def module(self, tree: Tree[Token]) -> str:
+        """The whole file: declarations separated by a blank line, except one-line
+        declarations of the same kind that the writer kept together."""
         starts: list[int] = []
         kinds: list[str] = []
         for item in tree.children:
@@ -729,6 +734,8 @@ class _Printer:
 
     # ------------------------------------------------------------ enum
     def enum_decl(self, item: Tree[Token]) -> None:
+        """On one line when it fits; else labelled members one per line with the
+        labels aligned, or plain members filling the lines."""
         ch = item.children
         lbrace = next(i for i, c in enumerate(ch) if _is(c, "_LBRACE"))
         self.words(ch[: lbrace + 1])
@@ -771,6 +778,7 @@ class _Printer:
 
     # ------------------------------------------------------------ record
     def record_decl(self, item: Tree[Token]) -> None:
+        """Fields in columns: key, label, then the types aligned."""
         ch = item.children
         lbrace = next(i for i, c in enumerate(ch) if _is(c, "_LBRACE"))
         self.words(ch[: lbrace + 1])
@@ -796,6 +804,7 @@ class _Printer:
 
     # ------------------------------------------------------------ param
     def param_decl(self, item: Tree[Token]) -> None:
+        """One value per line, the ``cite`` of the values aligned."""
         ch = item.children
         lbrace = next(i for i, c in enumerate(ch) if _is(c, "_LBRACE"))
         self.words(ch[: lbrace + 1])
@@ -812,6 +821,8 @@ class _Printer:
 
     # ------------------------------------------------------------ let
     def let_decl(self, item: Tree[Token]) -> None:
+        """On one line when it fits; else the ``cite`` on its own line; else the
+        expression on its own lines under the header."""
         head, expr, cite = _let_parts(item)
         self.words(head)
         eq = _tok(head[-1])
@@ -840,6 +851,7 @@ class _Printer:
 
     # ------------------------------------------------------------ rule
     def rule_decl(self, item: Tree[Token]) -> None:
+        """Three lines: the header, ``when`` and its condition, ``then`` and the message."""
         ch = item.children
         when = next(i for i, c in enumerate(ch) if _is(c, "WHEN"))
         self.words(ch[:when])
@@ -852,6 +864,8 @@ class _Printer:
 
     # ------------------------------------------------------------ table
     def table_decl(self, item: Tree[Token]) -> None:
+        """Rows in aligned columns, padded by display width (inputs and outputs apart,
+        so a ragged row still lines up with the others)."""
         ch = item.children
         lbrace = next(i for i, c in enumerate(ch) if _is(c, "_LBRACE"))
         self.words(ch[: lbrace + 1])
@@ -1006,6 +1020,7 @@ class _Printer:
             self.generic(node, tail)
 
     def generic(self, node: Tree[Token], tail: int) -> None:
+        """Any other expression: its parts in a row, each sub-expression free to break."""
         pieces = _spaced(node.children)
         # write the pieces, laying out sub-trees (not flat) where they start
         subtrees = {id(_first(c)): c for c in node.children if isinstance(c, Tree)}
@@ -1022,6 +1037,10 @@ class _Printer:
             i += 1
 
     def chain(self, node: Tree[Token], tail: int) -> None:
+        """One operand per line, each after its operator.  ``and``/``or`` after a
+        keyword right-align so the operands line up (``when a`` / `` and b``); just
+        inside a bracket the operators go under the first operand; otherwise they hang
+        two columns in."""
         operands, ops = _chain(node)
         col = self.w.col
         before = self.w.lines[-1].text
@@ -1042,6 +1061,8 @@ class _Printer:
             self.expr(operand, tail if k == len(ops) - 1 else 0)
 
     def call_args(self, node: Tree[Token], tail: int) -> None:
+        """Positional arguments one per line under the first; ``where`` and ``:`` stay
+        on the line of the last argument (their expressions break on their own)."""
         col = self.w.col
         ch = node.children
         for i, c in enumerate(ch):
@@ -1061,6 +1082,7 @@ class _Printer:
                 self.expr(c, tail if i == len(ch) - 1 else 0)
 
     def set_lit(self, node: Tree[Token], tail: int) -> None:
+        """Elements fill the lines after the brace."""
         ch = node.children
         self.w.tok(_tok(ch[0]))
         col = self.w.col
@@ -1081,6 +1103,7 @@ class _Printer:
         self.w.tok(_tok(ch[-1]))
 
     def if_expr(self, node: Tree[Token], tail: int) -> None:
+        """``if C then A`` / ``else B``; ``then`` gets its own line when needed."""
         if_, cond, then, a, else_, b = node.children
         col = self.w.col
         self.w.tok(_tok(if_))
