@@ -27,7 +27,7 @@ from fanpin_rules.check.typecheck import (
     type_of_ref,
 )
 from fanpin_rules.errors import EvaluationError
-from fanpin_rules.exprfmt import conjuncts, quote, to_text
+from fanpin_rules.exprfmt import _PREC, _prec, conjuncts, number_text, quote, to_text
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES, PolicyModel
 from fanpin_rules.source import Span
@@ -129,6 +129,24 @@ class Plan:
         self.let_names = tuple(n for n, d in model.lets.items() if d.name == n)
         self.table_names = tuple(n for n, d in model.tables.items() if d.name == n)
         self.condition_texts: dict[int, str] = {}
+        # Policy-only data of traces, computed once.  The caches below are filled on
+        # first use with values that depend only on the policy (never replaced by
+        # another value), keyed by ``id`` of AST nodes the model keeps alive; so a
+        # Plan can be shared between threads without locks.
+        self.span_paths = _SpanPaths(self)
+        self.rule_conjuncts: dict[str, tuple[ast.Expr, ...]] = {
+            rid: tuple(conjuncts(r.when)) for rid, r in model.rules.items()
+        }
+        self.element_records = _element_records(self)
+        self.cell_texts: dict[int, str] = {}
+        self.kinds: dict[int, tuple[ast.Expr, str | None]] = {}
+        self.decomposed: dict[int, tuple[ast.Expr, _Decomposed]] = {}
+        self.json_types: dict[int, tuple[ast.Expr, T | None]] = {}
+        self.spellings: dict[str, tuple[str, ...]] = {}
+        self.terms: dict[str, Term | None] = {}
+        self.enum_terms: tuple[Term, ...] | None = None
+        self.inlined: dict[str, ast.Expr] = {}
+        self.templates: dict[int, tuple[ast.Expr, _Template]] = {}
 
     def text(self, e: ast.Expr) -> str:
         key = id(e)
@@ -136,6 +154,15 @@ class Plan:
         if found is None:
             found = self.condition_texts[key] = to_text(e)
         return found
+
+    def cell_text(self, cell: ast.Cell) -> str:
+        found = self.cell_texts.get(id(cell))
+        if found is None:
+            found = self.cell_texts[id(cell)] = _cell_text(cell)
+        return found
+
+    def rel_span(self, span: Span | None) -> Span | None:
+        return _rel_span(span, self.span_paths)
 
     def record_type(self, f: ast.Field) -> ast.RecordDecl | None:
         name = f.type.of if f.type.of is not None else f.type.name
@@ -683,8 +710,10 @@ class Evaluation:
         """The decision as data: every conclusion with its conditions (broken down
         where they decide the outcome), every derived value with its computation,
         every table with the rows it matched, and the terms the texts use."""
-        root = _SpanPaths(self.plan)
+        root = self.plan.span_paths
         self._memo: dict[int, tuple[ast.Expr, Any]] = {}
+        self._conditions: dict[tuple[int, int, bool], tuple[ast.Expr, ConditionTrace]] = {}
+        self._collected: dict[int, tuple[ast.Expr, _Collected]] = {}
         conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
         values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
         tables = tuple(self._table_trace(n, root) for n in self.plan.table_names)
@@ -704,7 +733,26 @@ class Evaluation:
         hit = self._memo.get(id(e))
         if hit is not None and hit[0] is e:  # the node is kept alive, so its id is its own
             return hit[1]
-        value = self.eval(e, ())
+        # the same evaluation as ``eval`` (same operands read, same order, same
+        # short-circuits), with the operands memoised: a condition's comparisons and
+        # parts read them again
+        ev = self._ev
+        value: Any
+        if isinstance(e, ast.Compare):
+            value = compare(e.op, ev(e.left), ev(e.right))
+        elif isinstance(e, ast.And):
+            left = truth(ev(e.left))
+            value = False if left is False else and3((left, truth(ev(e.right))))
+        elif isinstance(e, ast.Or):
+            left = truth(ev(e.left))
+            value = True if left is True else or3((left, truth(ev(e.right))))
+        elif isinstance(e, ast.Not):
+            value = not3(truth(ev(e.operand)))
+        elif isinstance(e, ast.Between):
+            v = ev(e.value)
+            value = and3((compare(">=", v, ev(e.low)), compare("<=", v, ev(e.high))))
+        else:
+            value = self.eval(e, ())
         self._memo[id(e)] = (e, value)
         return value
 
@@ -726,7 +774,9 @@ class Evaluation:
             rule = self.plan.model.rules[rule_id]
             # break down the conditions that decide the rule's own (pre-override) truth
             raw = _tv(self.rule_raw.get(rule_id, t))
-            conds = tuple(self._condition(c, root, 0, (raw, "and")) for c in conjuncts(rule.when))
+            conds = tuple(
+                self._condition(c, root, 0, (raw, "and")) for c in self.plan.rule_conjuncts[rule_id]
+            )
             return ConclusionTrace(
                 rule_id,
                 "rule",
@@ -738,7 +788,7 @@ class Evaluation:
                 conds,
                 missing,
                 overridden_by=self.overridden_by.get(rule_id),
-                span=_rel_span(rule.span, root),
+                span=self.plan.rel_span(rule.span),
             )
         info = self.plan.rows[rule_id]
         outcome = self.table(info.table.name)
@@ -756,7 +806,7 @@ class Evaluation:
                 # why the column (a yes/no derived value) has the value that fails the cell
                 parts = (self._condition(inp, root, 1, None),)
             column = self.plan.text(inp)
-            test = _cell_text(cell)
+            test = self.plan.cell_text(cell)
             conds_list.append(
                 ConditionTrace(
                     f"{column} : {test}",
@@ -764,7 +814,7 @@ class Evaluation:
                     tuple(sorted(ct.missing)) if isinstance(ct, Unknown) else (),
                     self._cell_comparisons(inp, cell, v),
                     (),
-                    _rel_span(cell.span, root),
+                    self.plan.rel_span(cell.span),
                     parts,
                     None,
                     None,
@@ -786,7 +836,7 @@ class Evaluation:
             hit_policy=self.plan.hit[info.table.name],
             overridden_by=self.overridden_by.get(rule_id),
             shadowed_by=outcome.shadowed_by.get(info.index),
-            span=_rel_span(info.row.span, root),
+            span=self.plan.rel_span(info.row.span),
         )
 
     def _cell_comparisons(self, inp: ast.Expr, cell: ast.Cell, v: Any) -> tuple[Comparison, ...]:
@@ -812,7 +862,16 @@ class Evaluation:
                     out.append(self._comparison(left, v, "=", self.plan.text(test.value), rv, kind))
         return tuple(out)
 
-    def _decompose(self, e: ast.Expr) -> tuple[Combinator | None, str | None, list[ast.Expr]]:
+    def _decompose(self, e: ast.Expr) -> _Decomposed:
+        """:meth:`_decompose_static`, computed once per node and policy."""
+        hit = self.plan.decomposed.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        found = self._decompose_static(e)
+        self.plan.decomposed[id(e)] = (e, found)
+        return found
+
+    def _decompose_static(self, e: ast.Expr) -> _Decomposed:
         """How a condition breaks down: ``(combinator, derived value it names, parts)``.
 
         ``a and b`` → ``("and", None, [a, b])``; ``not a`` → ``("not", None, [a])``; the
@@ -820,11 +879,11 @@ class Evaluation:
         itself as the single part (combinator None).
         """
         if isinstance(e, ast.And):
-            return "and", None, conjuncts(e)
+            return "and", None, tuple(conjuncts(e))
         if isinstance(e, ast.Or):
-            return "or", None, _disjuncts(e)
+            return "or", None, tuple(_disjuncts(e))
         if isinstance(e, ast.Not):
-            return "not", None, [e.operand]
+            return "not", None, (e.operand,)
         if isinstance(e, ast.Name):
             alias = self.plan.model.aliases.get(e.name)
             if alias is not None and alias[0] == "let":
@@ -834,8 +893,8 @@ class Evaluation:
                     if isinstance(inner, ast.And | ast.Or | ast.Not):
                         combinator, _, parts = self._decompose(inner)
                         return combinator, alias[1], parts
-                    return None, alias[1], [inner]
-        return None, None, []
+                    return None, alias[1], (inner,)
+        return None, None, ()
 
     def _condition(
         self,
@@ -849,29 +908,35 @@ class Evaluation:
         ``_MAX_DEPTH`` levels."""
         value = truth(self._ev(c, ()))
         tv = _tv(value)
-        comparisons: list[Comparison] = []
-        observations: list[Observation] = []
-        self._collect(c, comparisons, observations)
-        combinator, ref, subs = self._decompose(c)
         decisive = parent is None or parent[1] == "not" or parent[0] == tv
+        # the same node at the same depth and decisiveness gives the same record (a
+        # derived condition read by several rules is broken down once per household)
+        key = (id(c), depth, decisive)
+        hit = self._conditions.get(key)
+        if hit is not None and hit[0] is c:
+            return hit[1]
+        comparisons, observations = self._collect(c)
+        combinator, ref, subs = self._decompose(c)
         parts: tuple[ConditionTrace, ...] = ()
         if subs and decisive and depth < _MAX_DEPTH:
             parts = tuple(self._condition(x, root, depth + 1, (tv, combinator)) for x in subs)
         elements: tuple[ElementTrace, ...] = ()
         if isinstance(c, ast.Call) and decisive:
             elements = self._elements(c)
-        return ConditionTrace(
+        found = ConditionTrace(
             self.plan.text(c),
             tv,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
-            tuple(comparisons),
-            tuple(observations),
-            _rel_span(c.span, root),
+            comparisons,
+            observations,
+            self.plan.rel_span(c.span),
             parts,
             combinator if parts else None,
             ref,
             elements=elements,
         )
+        self._conditions[key] = (c, found)
+        return found
 
     def _elements(self, e: ast.Call) -> tuple[ElementTrace, ...]:
         """For ``any``/``all``/``count`` over records: whether each element qualified."""
@@ -893,55 +958,67 @@ class Evaluation:
             out.append(ElementTrace(item.path, _tv(t)))
         return tuple(out)
 
-    def _collect(
-        self, e: ast.Expr, comparisons: list[Comparison], observations: list[Observation]
-    ) -> None:
-        """Comparisons and names read by a condition (not inside aggregations)."""
+    def _collect(self, e: ast.Expr) -> _Collected:
+        """Comparisons and names read by a condition (not inside aggregations), each
+        name once; memoised per node while the trace is built."""
+        hit = self._collected.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        found = self._collect_node(e)
+        self._collected[id(e)] = (e, found)
+        return found
+
+    def _collect_node(self, e: ast.Expr) -> _Collected:
+        text = self.plan.text
         if isinstance(e, ast.Compare):
-            comparisons.append(
-                self._comparison(
-                    self.plan.text(e.left),
-                    self._ev(e.left, ()),
-                    e.op,
-                    self.plan.text(e.right),
-                    self._ev(e.right, ()),
-                    self._kind(e.left) or self._kind(e.right),
-                    movable=not _constant(e.left),
-                )
+            return (
+                (
+                    self._comparison(
+                        text(e.left),
+                        self._ev(e.left, ()),
+                        e.op,
+                        text(e.right),
+                        self._ev(e.right, ()),
+                        self._kind(e.left) or self._kind(e.right),
+                        movable=not _constant(e.left),
+                    ),
+                ),
+                (),
             )
-            return
         if isinstance(e, ast.Between):
             v = self._ev(e.value, ())
-            text = self.plan.text(e.value)
+            left = text(e.value)
             kind = self._kind(e.value)
-            comparisons.append(
-                self._comparison(text, v, ">=", self.plan.text(e.low), self._ev(e.low, ()), kind)
+            return (
+                (
+                    self._comparison(left, v, ">=", text(e.low), self._ev(e.low, ()), kind),
+                    self._comparison(left, v, "<=", text(e.high), self._ev(e.high, ()), kind),
+                ),
+                (),
             )
-            comparisons.append(
-                self._comparison(text, v, "<=", self.plan.text(e.high), self._ev(e.high, ()), kind)
-            )
-            return
         if isinstance(e, ast.Name | ast.Attr | ast.RuleRef | ast.Call):
             seen: Any
             if isinstance(e, ast.RuleRef):
                 seen = _tv(self.conclusion(e.rule_id))
             else:
                 seen = self._json(e, self._ev(e, ()))
-            if not any(o.name == self.plan.text(e) for o in observations):
-                observations.append(Observation(self.plan.text(e), seen))
-            return
-        if isinstance(e, ast.And | ast.Or):
-            self._collect(e.left, comparisons, observations)
-            self._collect(e.right, comparisons, observations)
-        elif isinstance(e, ast.Not):
-            self._collect(e.operand, comparisons, observations)
-        elif isinstance(e, ast.In):
-            self._collect(e.left, comparisons, observations)
-            self._collect(e.right, comparisons, observations)
-        elif isinstance(e, ast.IsPred):
-            self._collect(e.value, comparisons, observations)
+            return (), (Observation(text(e), seen),)
+        if isinstance(e, ast.And | ast.Or | ast.In):
+            return _merge(self._collect(e.left), self._collect(e.right))
+        if isinstance(e, ast.Not):
+            return self._collect(e.operand)
+        if isinstance(e, ast.IsPred):
+            return self._collect(e.value)
+        return (), ()
 
     def _json(self, e: ast.Expr, v: Any) -> Any:
+        hit = self.plan.json_types.get(id(e))
+        if hit is None or hit[0] is not e:
+            hit = (e, self._json_type(e))
+            self.plan.json_types[id(e)] = hit
+        return to_json_value(v, hit[1])
+
+    def _json_type(self, e: ast.Expr) -> T | None:
         t: T | None = None
         if isinstance(e, ast.Name):
             alias = self.plan.model.aliases.get(e.name)
@@ -953,7 +1030,7 @@ class Evaluation:
                 f = self.plan.fields[self.plan.root.name].get(e.name)
                 if f is not None and f.type.name in ("money", "金额"):
                     t = T("money")
-        return to_json_value(v, t)
+        return t
 
     def _comparison(
         self,
@@ -978,6 +1055,14 @@ class Evaluation:
 
     def _kind(self, e: ast.Expr) -> str | None:
         """The value type of an expression, for showing its value (money, date, …)."""
+        hit = self.plan.kinds.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        found = self._kind_static(e)
+        self.plan.kinds[id(e)] = (e, found)
+        return found
+
+    def _kind_static(self, e: ast.Expr) -> str | None:
         if isinstance(e, ast.Date):
             return "date"
         if isinstance(e, ast.String):
@@ -1075,15 +1160,17 @@ class Evaluation:
         value = self.let(name)
         t = self.type_of(name)
         try:
-            computed = to_text(decl.expr, self._leaf_text)
+            computed = self._substituted(decl.expr)
         except (KeyError, AttributeError, TypeError):
             computed = self.plan.text(decl.expr)
         expanded = None
         if t is not None and t.numeric:
-            inlined = self._inline(decl.expr)
+            inlined = self.plan.inlined.get(name)
+            if inlined is None:
+                inlined = self.plan.inlined.setdefault(name, self._inline(decl.expr))
             if inlined is not decl.expr:
                 try:
-                    expanded = to_text(inlined, self._leaf_text)
+                    expanded = self._substituted(inlined)
                 except (KeyError, AttributeError, TypeError):
                     expanded = None
         return ValueTrace(
@@ -1094,10 +1181,28 @@ class Evaluation:
             computed,
             decl.cite,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
-            _rel_span(decl.span, root),
+            self.plan.rel_span(decl.span),
             t.kind if t is not None else None,
             expanded,
         )
+
+    def _substituted(self, e: ast.Expr) -> str:
+        """``to_text(e, self._leaf_text)``, from a template made once per policy: the
+        fixed text between the nodes that ``_leaf_text`` may replace."""
+        hit = self.plan.templates.get(id(e))
+        if hit is None or hit[0] is not e:
+            hit = (e, _template(e))
+            self.plan.templates[id(e)] = hit
+        sub = self._leaf_text
+        out = []
+        for piece in hit[1]:
+            if isinstance(piece, str):
+                out.append(piece)
+            else:
+                node, leaf = piece
+                shown = sub(node) if leaf else None
+                out.append(shown if shown is not None else to_text(node, sub))
+        return "".join(out)
 
     def _inline(self, e: ast.Expr) -> ast.Expr:
         """``e`` with every derived sum or difference it names replaced by its own
@@ -1171,7 +1276,7 @@ class Evaluation:
             ),
             self._table_json(name),
             table.cite,
-            _rel_span(table.span, root),
+            self.plan.rel_span(table.span),
         )
 
     # ------------------------------------------------------------ trace terms
@@ -1184,8 +1289,12 @@ class Evaluation:
         """The glossary of the names the trace's texts use: Chinese and English labels,
         value type, and whether the policy declares the field personal data."""
         texts: set[str] = set()
+        seen: set[int] = set()  # a condition record shared by several rules is read once
 
         def add_condition(c: ConditionTrace) -> None:
+            if id(c) in seen:
+                return
+            seen.add(id(c))
             texts.add(c.text)
             for cmp in c.comparisons:
                 texts.add(cmp.left)
@@ -1202,13 +1311,29 @@ class Evaluation:
         for tt in tables:
             texts.add(tt.name)
             texts.update(o.name for o in tt.inputs)
+        plan = self.plan
+        known = plan.spellings
         spellings: set[str] = set()
         for text in texts:
-            spellings.update(_NAMES.findall(text))
-        spellings.discard("")
-        elements = _element_records(self.plan)
-        terms = [t for t in (self._term(s, elements) for s in sorted(spellings)) if t is not None]
-        terms.extend(self._enum_terms())
+            found = known.get(text)
+            if found is None:
+                names = set(_NAMES.findall(text))
+                names.discard("")
+                found = known[text] = tuple(names)
+            spellings.update(found)
+        cached = plan.terms
+        terms = []
+        for spelling in sorted(spellings):
+            if spelling in cached:
+                term = cached[spelling]
+            else:
+                term = cached[spelling] = self._term(spelling, plan.element_records)
+            if term is not None:
+                terms.append(term)
+        enum_terms = plan.enum_terms
+        if enum_terms is None:
+            enum_terms = plan.enum_terms = tuple(self._enum_terms())
+        terms.extend(enum_terms)
         return tuple(terms)
 
     def _term(self, spelling: str, elements: list[ast.RecordDecl]) -> Term | None:
@@ -1275,6 +1400,134 @@ class Evaluation:
             for value, found in sorted(labels.items())
             if len(found) == 1
         ]
+
+
+# fixed text, or a node to print with the substitution (``True``: a name, path or
+# aggregate that the substitution itself may replace)
+_Template = tuple[str | tuple[ast.Expr, bool], ...]
+
+
+def _leaf_call(x: ast.Call) -> bool:
+    """A call that ``Evaluation._leaf_text`` may replace by its value."""
+    func = FUNCTION_ALIASES.get(x.func, x.func)
+    return func in AGGREGATES and (x.where is not None or x.body is not None or len(x.args) == 1)
+
+
+def _template(e: ast.Expr) -> _Template:
+    """``e`` as :func:`exprfmt.to_text` prints it, split into fixed text and the nodes a
+    substitution may replace (the substitution returns None for every other node)."""
+    out: list[str | tuple[ast.Expr, bool]] = []
+
+    def p(x: ast.Expr, min_prec: int) -> None:
+        if _prec(x) < min_prec:
+            out.append("(")
+            t(x)
+            out.append(")")
+        else:
+            t(x)
+
+    def t(x: ast.Expr) -> None:
+        if isinstance(x, ast.Name | ast.Attr) or (isinstance(x, ast.Call) and _leaf_call(x)):
+            out.append((x, True))
+        elif isinstance(x, ast.Number):
+            out.append(number_text(x.value))
+        elif isinstance(x, ast.Date):
+            out.append(x.value.isoformat())
+        elif isinstance(x, ast.String):
+            out.append(quote(x.value))
+        elif isinstance(x, ast.Bool):
+            out.append("true" if x.value else "false")
+        elif isinstance(x, ast.Call):
+            out.append(f"{x.func}(")
+            for i, a in enumerate(x.args):
+                if i:
+                    out.append(", ")
+                t(a)
+            if x.where is not None:
+                out.append(" where ")
+                t(x.where)
+            if x.body is not None:
+                out.append(": ")
+                t(x.body)
+            out.append(")")
+        elif isinstance(x, ast.BinOp):
+            pr = _PREC[x.op]
+            p(x.left, pr)
+            out.append(f" {x.op} ")
+            p(x.right, pr + 1)
+        elif isinstance(x, ast.Neg):
+            out.append("-")
+            p(x.operand, 7)
+        elif isinstance(x, ast.RuleRef):
+            out.append(x.rule_id)
+        elif isinstance(x, ast.SetLit):
+            out.append("{")
+            for i, item in enumerate(x.items):
+                if i:
+                    out.append(", ")
+                t(item)
+            out.append("}")
+        elif isinstance(x, ast.Compare):
+            p(x.left, 5)
+            out.append(f" {x.op} ")
+            p(x.right, 5)
+        elif isinstance(x, ast.In):
+            p(x.left, 5)
+            out.append(" not in " if x.negated else " in ")
+            p(x.right, 5)
+        elif isinstance(x, ast.Between):
+            p(x.value, 5)
+            out.append(" between ")
+            p(x.low, 5)
+            out.append(" and ")
+            p(x.high, 5)
+        elif isinstance(x, ast.IsPred):
+            p(x.value, 5)
+            out.append(f" is {'not ' if x.negated else ''}{x.pred}")
+        elif isinstance(x, ast.And):
+            p(x.left, 2)
+            out.append(" and ")
+            p(x.right, 3)
+        elif isinstance(x, ast.Or):
+            p(x.left, 1)
+            out.append(" or ")
+            p(x.right, 2)
+        elif isinstance(x, ast.Not):
+            out.append("not ")
+            p(x.operand, 3)
+        elif isinstance(x, ast.If):
+            out.append("if ")
+            t(x.cond)
+            out.append(" then ")
+            t(x.then)
+            out.append(" else ")
+            p(x.else_, 0)
+        else:  # printed whole, with the substitution, at each use
+            out.append((x, False))
+
+    t(e)
+    merged: list[str | tuple[ast.Expr, bool]] = []
+    for piece in out:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return tuple(merged)
+
+
+_Collected = tuple[tuple[Comparison, ...], tuple[Observation, ...]]
+
+
+def _merge(a: _Collected, b: _Collected) -> _Collected:
+    """The comparisons of both, and the names of ``a`` then those of ``b`` not in ``a``."""
+    if not b[1]:
+        obs = a[1]
+    elif not a[1]:
+        obs = b[1]
+    else:
+        names = {o.name for o in a[1]}
+        obs = a[1] + tuple(o for o in b[1] if o.name not in names)
+    return a[0] + b[0], obs
 
 
 def _param_type(decl: ast.ParamDecl) -> T:
@@ -1363,6 +1616,8 @@ def _cell_text(cell: ast.Cell) -> str:
 
 
 _MAX_DEPTH = 4
+# how a condition breaks down: (combinator, derived value it names, parts)
+_Decomposed = tuple[Combinator | None, str | None, tuple[ast.Expr, ...]]
 
 
 class _SpanPaths:
@@ -1373,7 +1628,7 @@ class _SpanPaths:
         modules = plan.model.modules
         self.root = os.path.dirname(os.path.abspath(modules[0].path)) if modules else ""
         self.paths: dict[str, str] = {}
-        self.spans: dict[Span, Span] = {}
+        self.spans: dict[int, tuple[Span, Span]] = {}
 
     def rel(self, path: str) -> str:
         found = self.paths.get(path)
@@ -1387,13 +1642,16 @@ class _SpanPaths:
 
 
 def _rel_span(span: Span | None, root: _SpanPaths) -> Span | None:
-    if span is None or span.line == 0 or not root.root:
+    if span is None:
         return span
-    found = root.spans.get(span)
-    if found is None:
-        rel = root.rel(span.path)
-        found = Span(rel, span.line, span.col, span.end_line, span.end_col)
-        root.spans[span] = found
+    hit = root.spans.get(id(span))
+    if hit is not None and hit[0] is span:
+        return hit[1]
+    if span.line == 0 or not root.root:
+        found = span
+    else:
+        found = Span(root.rel(span.path), span.line, span.col, span.end_line, span.end_col)
+    root.spans[id(span)] = (span, found)  # keeps the span alive, so its id stays its own
     return found
 
 
