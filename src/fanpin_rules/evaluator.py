@@ -147,6 +147,7 @@ class Plan:
         self.enum_terms: tuple[Term, ...] | None = None
         self.inlined: dict[str, ast.Expr] = {}
         self.templates: dict[int, tuple[ast.Expr, _Template]] = {}
+        self.conditions: dict[int, tuple[ast.Expr, _ConditionStatic]] = {}
 
     def text(self, e: ast.Expr) -> str:
         key = id(e)
@@ -714,6 +715,7 @@ class Evaluation:
         self._memo: dict[int, tuple[ast.Expr, Any]] = {}
         self._conditions: dict[tuple[int, int, bool], tuple[ast.Expr, ConditionTrace]] = {}
         self._collected: dict[int, tuple[ast.Expr, _Collected]] = {}
+        self._names: dict[str, Any] = {}
         conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
         values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
         tables = tuple(self._table_trace(n, root) for n in self.plan.table_names)
@@ -751,6 +753,12 @@ class Evaluation:
         elif isinstance(e, ast.Between):
             v = ev(e.value)
             value = and3((compare(">=", v, ev(e.low)), compare("<=", v, ev(e.high))))
+        elif isinstance(e, ast.Name):  # a name reads the same value wherever it is written
+            names = self._names
+            if e.name in names:
+                value = names[e.name]
+            else:
+                value = names[e.name] = self.name(e.name, ())
         else:
             value = self.eval(e, ())
         self._memo[id(e)] = (e, value)
@@ -916,7 +924,15 @@ class Evaluation:
         if hit is not None and hit[0] is c:
             return hit[1]
         comparisons, observations = self._collect(c)
-        combinator, ref, subs = self._decompose(c)
+        static = self.plan.conditions.get(id(c))
+        if static is None or static[0] is not c:
+            combinator, ref, subs = self._decompose(c)
+            static = (
+                c,
+                (self.plan.text(c), self.plan.rel_span(c.span), combinator, ref, subs),
+            )
+            self.plan.conditions[id(c)] = static
+        text, span, combinator, ref, subs = static[1]
         parts: tuple[ConditionTrace, ...] = ()
         if subs and decisive and depth < _MAX_DEPTH:
             parts = tuple(self._condition(x, root, depth + 1, (tv, combinator)) for x in subs)
@@ -924,12 +940,12 @@ class Evaluation:
         if isinstance(c, ast.Call) and decisive:
             elements = self._elements(c)
         found = ConditionTrace(
-            self.plan.text(c),
+            text,
             tv,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
             comparisons,
             observations,
-            self.plan.rel_span(c.span),
+            span,
             parts,
             combinator if parts else None,
             ref,
@@ -1515,6 +1531,8 @@ def _template(e: ast.Expr) -> _Template:
     return tuple(merged)
 
 
+# a condition's text, relative span and breakdown (combinator, derived value, parts)
+_ConditionStatic = tuple[str, Span | None, Combinator | None, str | None, tuple[ast.Expr, ...]]
 _Collected = tuple[tuple[Comparison, ...], tuple[Observation, ...]]
 
 
