@@ -276,7 +276,7 @@ class ColumnarEngine:
                 )
             query, lowered = self.query(con, source, as_of, params)
             self.specs = tuple((o.name, o.render) for o in lowered.outputs)
-            result: pa.Table = con.sql(query).to_arrow_table()
+            result: pa.Table = _arrow_table(con, query)
             return result
         finally:
             con.close()
@@ -374,7 +374,8 @@ class ColumnarEngine:
             lowered = self.lower(as_of, params, nullable)
             tmp_out = _temp_beside(out)
             tmps.append(tmp_out)
-            _copy(con, lowered.select_sql(valid, "duckdb"), tmp_out, out)
+            specs = tuple((o.name, o.render) for o in lowered.outputs)
+            _copy(con, lowered.select_sql(valid, "duckdb"), tmp_out, out, specs)
             rej_query = (
                 f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
                 f"file_row_number + 1 AS row, {ISSUES} AS issues "
@@ -524,10 +525,39 @@ def _evaluate_jsonl(
     return Counts(read, counts.decided, counts.rejected + len(problems))
 
 
-def _copy(con: Any, query: str, tmp: Path, target: Path) -> None:
-    """Write a query's rows to Parquet, or JSON Lines when the target ends in ``.jsonl``."""
-    if target.suffix == ".jsonl":
-        fmt = "(FORMAT json)"
-    else:
+def _arrow_table(con: Any, query: str) -> Any:
+    """A query's whole result as an Arrow table (DuckDB 1 and 2 spell it differently)."""
+    rel = con.sql(query)
+    fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+    return fetch()
+
+
+def _copy(
+    con: Any,
+    query: str,
+    tmp: Path,
+    target: Path,
+    specs: tuple[tuple[str, Any], ...] | None = None,
+) -> None:
+    """Write a query's rows to Parquet, or JSON Lines when the target ends in ``.jsonl``.
+
+    Result rows (``specs`` given) written as JSON Lines are rendered as the reference
+    renders ``Result.to_json()`` (money as ``"8300.00"``), batch by batch.
+    """
+    if target.suffix != ".jsonl":
         fmt = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-    con.execute(f"COPY ({query}) TO {S._string(str(tmp), 'duckdb')} {fmt}")
+        con.execute(f"COPY ({query}) TO {S._string(str(tmp), 'duckdb')} {fmt}")
+        return
+    if specs is None:
+        con.execute(f"COPY ({query}) TO {S._string(str(tmp), 'duckdb')} (FORMAT json)")
+        return
+    import json
+
+    rel = con.sql(query)
+    # DuckDB 2 spells it to_arrow_reader, DuckDB 1 fetch_arrow_reader
+    fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+    reader = fetch(65536)
+    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        for batch in reader:
+            for row in batch.to_pylist():
+                handle.write(json.dumps(row_json(row, specs), ensure_ascii=False) + "\n")
