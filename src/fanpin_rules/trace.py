@@ -74,6 +74,15 @@ def tokenize(text: str) -> Iterator[tuple[str, str]]:
         yield kind, m.group()
 
 
+def _copy(v: Any) -> Any:
+    """A JSON-ready value with fresh lists and dicts, as ``attrs.asdict`` gives it."""
+    if isinstance(v, list | tuple):
+        return [_copy(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _copy(x) for k, x in v.items()}
+    return v
+
+
 def _span_json(span: Span | None) -> dict[str, object] | None:
     return None if span is None or span.line == 0 else span.to_json()
 
@@ -103,7 +112,18 @@ class Comparison:
     would_fire_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        # attrs.asdict, written out (hot when a batch writes traces)
+        return {
+            "left": self.left,
+            "left_value": _copy(self.left_value),
+            "op": self.op,
+            "right": self.right,
+            "right_value": _copy(self.right_value),
+            "truth": self.truth,
+            "gap": self.gap,
+            "kind": self.kind,
+            "would_fire_at": self.would_fire_at,
+        }
 
 
 @attrs.frozen
@@ -307,7 +327,16 @@ class ParamUse:
     overridden: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        # attrs.asdict, written out (hot when a batch writes results)
+        return {
+            "name": self.name,
+            "label": self.label,
+            "value": _copy(self.value),
+            "unit": self.unit,
+            "effective": self.effective,
+            "source": self.source,
+            "overridden": self.overridden,
+        }
 
 
 @attrs.frozen
