@@ -161,8 +161,10 @@ class ColumnarEngine:
 
     dialect: S.Dialect = "duckdb"
 
-    def __init__(self, policy: Any) -> None:
+    def __init__(self, policy: Any, *, hoist: bool = True) -> None:
+        """``hoist=False`` keeps every aggregation as a list lambda (slower; for testing)."""
         self.policy = policy
+        self.hoist = hoist
         self.schema = arrow_schema(policy)
         self.patterns = tuple(required_patterns(policy.model))
         self.specs: tuple[tuple[str, Any], ...] = ()
@@ -183,7 +185,7 @@ class ColumnarEngine:
         nullable: frozenset[str] | None = None,
     ) -> Lowered:
         when, bindings = self.bindings(as_of, params)
-        return lower_policy(self.policy, when, bindings, nullable)
+        return lower_policy(self.policy, when, bindings, nullable, hoist=self.hoist)
 
     def sql(
         self,
