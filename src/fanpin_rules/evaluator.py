@@ -27,7 +27,7 @@ from fanpin_rules.check.typecheck import (
     type_of_ref,
 )
 from fanpin_rules.errors import EvaluationError
-from fanpin_rules.exprfmt import _PREC, _prec, conjuncts, number_text, quote, to_text
+from fanpin_rules.exprfmt import _PREC, _prec, cell_text, conjuncts, number_text, quote, to_text
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES, PolicyModel
 from fanpin_rules.source import Span
@@ -159,7 +159,7 @@ class Plan:
     def cell_text(self, cell: ast.Cell) -> str:
         found = self.cell_texts.get(id(cell))
         if found is None:
-            found = self.cell_texts[id(cell)] = _cell_text(cell)
+            found = self.cell_texts[id(cell)] = cell_text(cell)
         return found
 
     def rel_span(self, span: Span | None) -> Span | None:
@@ -1614,23 +1614,6 @@ def _numeric(text: str) -> bool:
     except (InvalidOperation, ValueError):
         return False
     return True
-
-
-def _cell_text(cell: ast.Cell) -> str:
-    if isinstance(cell, ast.CellAny):
-        return "-"
-    parts = []
-    for t in cell.tests:
-        if isinstance(t, ast.TestCompare):
-            parts.append(f"{t.op} {to_text(t.value)}")
-        elif isinstance(t, ast.TestRange):
-            lo = "[" if t.low_closed else "("
-            hi = "]" if t.high_closed else ")"
-            parts.append(f"{lo}{to_text(t.low)}..{to_text(t.high)}{hi}")
-        else:
-            parts.append(to_text(t.value))
-    text = ", ".join(parts)
-    return f"not({text})" if cell.negated else text
 
 
 _MAX_DEPTH = 4

@@ -132,3 +132,27 @@ def conjuncts(e: ast.Expr) -> list[ast.Expr]:
     if isinstance(e, ast.And):
         return conjuncts(e.left) + conjuncts(e.right)
     return [e]
+
+
+def cell_text(cell: ast.Cell) -> str:
+    """A decision-table cell as written: ``-``, ``>= 10``, ``[1..5)``, ``not("a", "b")``.
+
+    >>> from fanpin_rules.parser import parse
+    >>> t = parse('table t hit first { | id | x || o | | T-1 | [1..5), 7 || 1 | }').items[0]
+    >>> cell_text(t.rows[0].cells[0])
+    '[1..5), 7'
+    """
+    if isinstance(cell, ast.CellAny):
+        return "-"
+    parts = []
+    for t in cell.tests:
+        if isinstance(t, ast.TestCompare):
+            parts.append(f"{t.op} {to_text(t.value)}")
+        elif isinstance(t, ast.TestRange):
+            lo = "[" if t.low_closed else "("
+            hi = "]" if t.high_closed else ")"
+            parts.append(f"{lo}{to_text(t.low)}..{to_text(t.high)}{hi}")
+        else:
+            parts.append(to_text(t.value))
+    text = ", ".join(parts)
+    return f"not({text})" if cell.negated else text

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fanpin_rules import ast
-from fanpin_rules.exprfmt import number_text, quote, to_text
+from fanpin_rules.exprfmt import cell_text, number_text, quote, to_text
 from fanpin_rules.policy import Policy
 
 __all__ = ["policy_markdown"]
@@ -51,23 +51,6 @@ def _type(t: ast.TypeRef | None) -> str:
 def _where(node: object) -> str:
     span = ast.name_span(node)
     return f"{span.path.split('/')[-1]}:{span.line}" if span.line else ""
-
-
-def _cell_text(cell: ast.Cell) -> str:
-    if isinstance(cell, ast.CellAny):
-        return "-"
-    parts = []
-    for t in cell.tests:
-        if isinstance(t, ast.TestCompare):
-            parts.append(f"{t.op} {to_text(t.value)}")
-        elif isinstance(t, ast.TestRange):
-            lo = "[" if t.low_closed else "("
-            hi = "]" if t.high_closed else ")"
-            parts.append(f"{lo}{to_text(t.low)}..{to_text(t.high)}{hi}")
-        else:
-            parts.append(to_text(t.value))
-    text = ", ".join(parts)
-    return f"not({text})" if cell.negated else text
 
 
 def policy_markdown(policy: Policy) -> str:
@@ -173,7 +156,7 @@ def policy_markdown(policy: Policy) -> str:
                 trows.append(
                     [
                         row.rule_id,
-                        *(_cell_text(c) for c in row.cells),
+                        *(cell_text(c) for c in row.cells),
                         *(to_text(o) for o in row.outputs),
                         row.message or "",
                         row.cite or "",

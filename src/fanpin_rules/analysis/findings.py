@@ -35,7 +35,7 @@ from fanpin_rules.analysis.translate import (
 )
 from fanpin_rules.analysis.values import FiniteSet, OrderedSet, TextSet, ValueSet
 from fanpin_rules.errors import Severity
-from fanpin_rules.exprfmt import conjuncts, to_text
+from fanpin_rules.exprfmt import cell_text, conjuncts, to_text
 from fanpin_rules.model import PolicyModel
 from fanpin_rules.source import Span
 from fanpin_rules.types import T
@@ -214,7 +214,7 @@ class Analyzer:
                     continue
                 f = self.tr.cell(table, cell_row, c, col)
                 if self.valid(f):
-                    text = f"{to_text(col_expr)} : {_cell_text(c)}"
+                    text = f"{to_text(col_expr)} : {cell_text(c)}"
                     self.add(
                         "F706",
                         "warning",
@@ -270,8 +270,8 @@ class Analyzer:
         ]
         parts = [self.tr.cell(table, row, c, col) for c, _e, col in cells]
         core = self.minimal_unsat(parts)
-        texts = [f"「{to_text(cells[k][1])} : {_cell_text(cells[k][0])}」" for k in core]
-        en = [f"'{to_text(cells[k][1])} : {_cell_text(cells[k][0])}'" for k in core]
+        texts = [f"「{to_text(cells[k][1])} : {cell_text(cells[k][0])}」" for k in core]
+        en = [f"'{to_text(cells[k][1])} : {cell_text(cells[k][0])}'" for k in core]
         if len(texts) == 1:
             zh_reason, en_reason = f"{texts[0]}永远不成立", f"{en[0]} never holds"
         else:
@@ -650,23 +650,6 @@ def _cell(v: Var, vals: ValueSet) -> str:
     if isinstance(vals, OrderedSet):
         return OrderedSet.make(vals.intervals, vals.step, False, vals.date).show() or "-"
     return ", ".join(f'"{m}"' for m in sorted(vals.members)) or "-"
-
-
-def _cell_text(cell: ast.Cell) -> str:
-    if isinstance(cell, ast.CellAny):
-        return "-"
-    parts = []
-    for t in cell.tests:
-        if isinstance(t, ast.TestCompare):
-            parts.append(f"{t.op} {to_text(t.value)}")
-        elif isinstance(t, ast.TestRange):
-            lo = "[" if t.low_closed else "("
-            hi = "]" if t.high_closed else ")"
-            parts.append(f"{lo}{to_text(t.low)}..{to_text(t.high)}{hi}")
-        else:
-            parts.append(to_text(t.value))
-    text = ", ".join(parts)
-    return f"not({text})" if cell.negated else text
 
 
 def _outputs_differ(tr: Translator, a: ast.Row, b: ast.Row) -> bool | None:
