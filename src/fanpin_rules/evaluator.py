@@ -170,6 +170,22 @@ class Plan:
         rec = self.model.records.get(name)
         return rec
 
+    def wrap(self, owner: RecordValue, f: ast.Field, value: Any) -> Any:
+        """A field's raw value seen through its record declaration (lists element-wise)."""
+        rec = self.record_type(f)
+        if rec is None:
+            return value
+        fields = self.fields[rec.name]
+        path = owner.field_path(f.key)
+        if f.type.of is not None and isinstance(value, tuple | list):
+            return tuple(
+                RecordValue(rec, v, f"{path}[{i}]", fields) if isinstance(v, Mapping) else v
+                for i, v in enumerate(value)
+            )
+        if isinstance(value, Mapping):
+            return RecordValue(rec, value, path, fields)
+        return value
+
 
 @attrs.define
 class TableOutcome:
@@ -205,23 +221,8 @@ class Evaluation:
         self.used_params: set[str] = set()
 
     # ------------------------------------------------------------ records
-    def _wrap(self, owner: RecordValue, f: ast.Field, value: Any) -> Any:
-        rec = self.plan.record_type(f)
-        if rec is None:
-            return value
-        fields = self.plan.fields[rec.name]
-        path = owner.field_path(f.key)
-        if f.type.of is not None and isinstance(value, tuple | list):
-            return tuple(
-                RecordValue(rec, v, f"{path}[{i}]", fields) if isinstance(v, Mapping) else v
-                for i, v in enumerate(value)
-            )
-        if isinstance(value, Mapping):
-            return RecordValue(rec, value, path, fields)
-        return value
-
     def field(self, rv: RecordValue, f: ast.Field) -> Any:
-        return rv.get(f, self._wrap)
+        return rv.get(f, self.plan.wrap)
 
     # ------------------------------------------------------------ named values
     def let(self, name: str) -> Any:

@@ -316,24 +316,8 @@ class Materializer:
             )
         return self._root
 
-    def _wrap(self, owner: RecordValue, f: ast.Field, value: Any) -> Any:
-        # Evaluation._wrap, which only reads the plan
-        rec = self.plan.record_type(f)
-        if rec is None:
-            return value
-        fields = self.plan.fields[rec.name]
-        path = owner.field_path(f.key)
-        if f.type.of is not None and isinstance(value, tuple | list):
-            return tuple(
-                RecordValue(rec, v, f"{path}[{i}]", fields) if isinstance(v, Mapping) else v
-                for i, v in enumerate(value)
-            )
-        if isinstance(value, Mapping):
-            return RecordValue(rec, value, path, fields)
-        return value
-
     def field(self, rv: RecordValue, f: ast.Field) -> Any:
-        return rv.get(f, self._wrap)
+        return rv.get(f, self.plan.wrap)
 
     def path(self, steps: Sequence[ast.Field | int]) -> Any:
         """The value at ``steps`` from the root: fields and list positions."""
