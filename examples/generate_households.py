@@ -654,7 +654,14 @@ class _Generator:
             if plan.tuopin and self.tuopin_left[v.code] <= 0:
                 continue
             return v
-        raise RuntimeError("no village has room left for this household")
+        # Large N (tens of thousands and more, for benchmarks): the villages' quotas of
+        # 脱贫户 and monitored households are used up, so they take more households than
+        # their declared counts rather than stopping.  Small N never reaches this line,
+        # so the bundled 2,000 households are unchanged.
+        while True:
+            v = self.wpick([(v, v.weight) for v in VILLAGES])
+            if plan.special is None or v.kind != "community":
+                return v
 
     # ---- members --------------------------------------------------------------------------
 

@@ -569,3 +569,12 @@ def test_hand_written_households() -> None:
         recorded = rec.get("pcni_recorded")
         if recorded is not None:
             assert dec(recorded) == pcni(rec), path.name
+
+
+def test_large_batches_do_not_run_out_of_villages() -> None:
+    """Benchmarks generate tens of thousands of households from one seed."""
+    from examples.generate_households import generate
+
+    households = generate(6000, 20240605)
+    assert len(households) == 6000
+    assert len({h["household_id"] for h in households}) == 6000
