@@ -390,3 +390,12 @@ def test_the_docs_have_commands() -> None:
     assert any(c.startswith("fanpin fmt --check") for c in commands)
     assert any("--sweep" in c for c in commands)
     assert any(c.startswith("fanpin diff") and "--sweep" not in c for c in commands)
+
+
+def test_vscode_language_configuration() -> None:
+    """Ctrl+/ comments with #, brackets match: the configuration the extension names."""
+    lang = PACKAGE["contributes"]["languages"][0]
+    conf_path = ROOT / "grammar" / lang["configuration"]
+    conf = json.loads(conf_path.read_text("utf-8"))
+    assert conf["comments"]["lineComment"] == "#"
+    assert ["{", "}"] in conf["brackets"]
