@@ -53,9 +53,10 @@ from fanpin_rules.values import (
     Truth,
     Unknown,
     and3,
+    apply_function,
+    months_between,
     not3,
     or3,
-    round_half_up,
     to_json_value,
     truth,
     unknown_of,
@@ -71,17 +72,6 @@ class ParamBinding:
     effective: dt.date | None
     source: str | None
     overridden: bool = False
-
-
-def months_between(a: dt.date, b: dt.date) -> int:
-    """Whole calendar months from a to b (SPEC §8).
-
-    >>> months_between(dt.date(2023, 9, 15), dt.date(2024, 5, 14))
-    7
-    >>> months_between(dt.date(2024, 1, 31), dt.date(2024, 2, 29))
-    0
-    """
-    return 12 * (b.year - a.year) + (b.month - a.month) - (1 if b.day < a.day else 0)
 
 
 @attrs.frozen
@@ -429,23 +419,7 @@ class Evaluation:
             return bool(self.household.missing)
         if func in AGGREGATES and len(e.args) == 1:
             return self.aggregate(func, e, frames)
-        args = [self.eval(a, frames) for a in e.args]
-        if any(a is ABSENT for a in args):
-            return ABSENT
-        unk = unknown_of(*args)
-        if unk is not None:
-            return unk
-        if func == "round":
-            return round_half_up(args[0], int(args[1]))
-        if func == "months":
-            return months_between(args[0], args[1])
-        if func == "abs":
-            return abs(args[0])
-        if func == "min":
-            return min(args)
-        if func == "max":
-            return max(args)
-        raise AssertionError(func)
+        return apply_function(func, [self.eval(a, frames) for a in e.args])
 
     def aggregate(self, func: str, e: ast.Call, frames: tuple[Any, ...]) -> Any:
         items = self.eval(e.args[0], frames)

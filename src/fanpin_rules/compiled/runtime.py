@@ -25,7 +25,7 @@ from typing import Any
 
 from fanpin_rules import ast
 from fanpin_rules.errors import EvaluationError
-from fanpin_rules.evaluator import Plan, months_between
+from fanpin_rules.evaluator import Plan
 from fanpin_rules.source import Span
 from fanpin_rules.types import T
 from fanpin_rules.values import (
@@ -34,6 +34,7 @@ from fanpin_rules.values import (
     Truth,
     Unknown,
     and3,
+    apply_function,
     not3,
     or3,
     round_half_up,
@@ -259,22 +260,7 @@ def set_lit(items: Sequence[Any]) -> Any:
 
 def call(func: str, args: Sequence[Any]) -> Any:
     """round / months / abs / min / max of already evaluated arguments."""
-    if any(a is ABSENT for a in args):
-        return ABSENT
-    unk = unknown_of(*args)
-    if unk is not None:
-        return unk
-    if func == "round":
-        return round_half_up(args[0], int(args[1]))
-    if func == "months":
-        return months_between(args[0], args[1])
-    if func == "abs":
-        return abs(args[0])
-    if func == "min":
-        return min(args)
-    if func == "max":
-        return max(args)
-    raise AssertionError(func)
+    return apply_function(func, list(args))
 
 
 def aggregate_value(func: str, values: list[Any], unknown: Unknown | None) -> Any:
