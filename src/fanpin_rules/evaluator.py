@@ -100,15 +100,7 @@ class Plan:
         self.rows = {
             r.rule_id: RowInfo(t, r, i) for t in model.tables.values() for i, r in enumerate(t.rows)
         }
-        overriders: dict[str, list[str]] = {}
-        for item in model.items():
-            if isinstance(item, ast.RuleDecl):
-                for target in item.overrides:
-                    overriders.setdefault(target, []).append(item.rule_id)
-            elif isinstance(item, ast.TableDecl):
-                for target in item.overrides:
-                    overriders.setdefault(target, []).extend(r.rule_id for r in item.rows)
-        self.overriders = {k: tuple(v) for k, v in overriders.items()}
+        self.overriders = model.overriders()
         self.conclusion_ids = model.conclusion_ids
         self.hit = {
             name: HIT_POLICIES.get(t.hit.lower(), t.hit) for name, t in model.tables.items()

@@ -60,6 +60,19 @@ class PolicyModel:
                 ids.extend(r.rule_id for r in item.rows)
         return tuple(ids)
 
+    def overriders(self) -> dict[str, tuple[str, ...]]:
+        """For each rule or row id, the ids that override it (``overrides`` on a rule, or
+        on a table: every row of that table)."""
+        out: dict[str, list[str]] = {}
+        for item in self.items():
+            if isinstance(item, ast.RuleDecl):
+                for target in item.overrides:
+                    out.setdefault(target, []).append(item.rule_id)
+            elif isinstance(item, ast.TableDecl):
+                for target in item.overrides:
+                    out.setdefault(target, []).extend(r.rule_id for r in item.rows)
+        return {k: tuple(v) for k, v in out.items()}
+
     def items(self) -> Iterator[ast.Item]:
         for m in self.modules:
             yield from m.items

@@ -298,15 +298,7 @@ class Translator:
         self.quantifiers: dict[Var, Quantifier] = {}
         self._theories: dict[frozenset[Var], Node] = {}
         self.strings = _string_literals(model)
-        overriders: dict[str, list[str]] = {}
-        for item in model.items():
-            if isinstance(item, ast.RuleDecl):
-                for target in item.overrides:
-                    overriders.setdefault(target, []).append(item.rule_id)
-            elif isinstance(item, ast.TableDecl):
-                for target in item.overrides:
-                    overriders.setdefault(target, []).extend(r.rule_id for r in item.rows)
-        self.overriders = overriders
+        self.overriders = model.overriders()
         root = model.root_record
         self.root = Rec("", "", root, logic.true) if root is not None else None
 
