@@ -210,7 +210,9 @@ def shipped_households(draw: st.DrawFn) -> dict[str, Any]:
             mon["pcni_at_elimination"] = draw(st.sampled_from(["8299.99", "8300", "9000"]))
         hh["monitoring"] = mon
     hh["registry_kind"] = draw(
-        st.sampled_from([hh["registry_kind"], "rural", "urban_other", "relocated_urban"])
+        st.sampled_from(
+            [hh.get("registry_kind", "rural"), "rural", "urban_other", "relocated_urban"]
+        )
     )
     for key in ("is_tuopin", "housing_unsafe", "sig_household", "new_danger_house_2024"):
         if draw(st.integers(0, 4)) == 0:

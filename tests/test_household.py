@@ -7,9 +7,11 @@ import datetime as dt
 import doctest
 import json
 import math
+import operator
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from fanpin_rules.errors import HouseholdInputError, InputIssue, PolicyCheckErro
 from fanpin_rules.household import Household, HouseholdSchema
 from fanpin_rules.model import build_model
 from fanpin_rules.parser import parse
+from fanpin_rules.policy import load_policy
 
 POLICY = """
 enum 户籍类型 { rural, relocated_urban, nongzhuanfei_unprotected, urban_other }
@@ -941,3 +944,339 @@ def test_enum_suggestions(typed: str, meant: str) -> None:
 def test_unknown_key_prefix_suggests_the_full_key() -> None:
     assert only_issue(with_(housing=True)).hint_en == "did you mean 'housing_unsafe'?"
     assert only_issue(with_(Household_Size=3)).hint_en == "did you mean 'household_size'?"
+
+
+# ---------------------------------------------------------------- fast path = pydantic path
+#
+# ``validate`` answers valid records with generated plain-Python code and hands everything
+# else to the pydantic models. Both must give the same Household (types included: Decimal
+# vs int, the written form of a Decimal, key order) and the same rejection.
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = load_policy("ewenki_2024q2").schema
+
+
+def _exact(value: Any) -> Any:
+    """A value with every type and Decimal exponent made visible to ``==``."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _exact(v)) for k, v in value.items()])
+    if isinstance(value, tuple | list):
+        return (type(value).__name__, [_exact(v) for v in value])
+    if isinstance(value, Decimal):
+        return ("Decimal", str(value))
+    return (type(value).__name__, value)
+
+
+def _outcome(schema: HouseholdSchema, record: Any, fast: bool, ignore_extra: bool) -> Any:
+    data = copy.deepcopy(record)
+    try:
+        if fast:
+            h = schema.validate(data, ignore_extra=ignore_extra)
+        else:
+            if not isinstance(data, dict):
+                return _outcome(schema, record, True, ignore_extra)  # rejected before both
+            h = schema._validate_pydantic(data, None, None, ignore_extra)
+    except HouseholdInputError as err:
+        return ("rejected", err.issues, err.household_id)
+    finally:
+        assert data == record  # the input is never modified
+    return ("ok", _exact(h.data), h.missing, h.ignored_keys, h.household_id)
+
+
+def assert_same(schema: HouseholdSchema, record: Any, *, answered: bool | None = None) -> None:
+    for ignore_extra in (False, True):
+        fast = _outcome(schema, record, True, ignore_extra)
+        slow = _outcome(schema, record, False, ignore_extra)
+        assert fast == slow, record
+    if answered is not None and isinstance(record, dict):
+        assert schema._fast is not None
+        try:
+            schema._fast(copy.deepcopy(record), [], "")
+        except Exception:
+            took = False
+        else:
+            took = True
+        assert took == answered, record
+
+
+def _examples(name: str, decimals: bool) -> list[Any]:
+    with (ROOT / "examples" / name).open(encoding="utf-8") as f:
+        if decimals:
+            return [json.loads(line, parse_float=Decimal) for line in f if line.strip()]
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.mark.parametrize("decimals", [False, True])
+def test_fast_path_on_bundled_households(decimals: bool) -> None:
+    """Every bundled household: answered by the fast path, same as pydantic."""
+    for record in _examples("households.jsonl", decimals):
+        assert_same(SHIPPED, record, answered=True)
+
+
+@pytest.mark.parametrize("decimals", [False, True])
+def test_fast_path_on_households_with_errors(decimals: bool) -> None:
+    for record in _examples("households_with_errors.jsonl", decimals):
+        assert_same(SHIPPED, record)
+        try:
+            SHIPPED._validate_pydantic(copy.deepcopy(record), None, None, False)
+        except HouseholdInputError:
+            assert_same(SHIPPED, record, answered=False)  # errors never come from the fast path
+
+
+def test_fast_path_answers_the_common_forms() -> None:
+    record = with_(
+        wage_income="8300.00",
+        business_income=Decimal("7.10"),
+        pcni_2023_rank_pct=Decimal("1E+1"),
+        business_expense=0.1,
+        medical_self_paid=None,
+        household_size=4.0,
+        pcni_2023=-12,
+        risk_types=("因病",),
+        monitoring={"is_object": True, "identified_on": "2024-02-29", "original_risks": []},
+        quarterly_net_income={"2024Q1": Decimal("-1"), "2024Q2": None},
+        entered_on=dt.date(2024, 1, 5),
+    )
+    record["members"][0]["age"] = Decimal("45.00")
+    record["members"][1].pop("age")
+    assert_same(SCHEMA, record, answered=True)
+    h = SCHEMA.validate(record)
+    assert h.missing == ("members[1].age",)
+    assert str(h.data["wage_income"]) == "8300.00" and type(h.data["household_size"]) is int
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"wage_income": 1e16},  # exponent form: valid, but only pydantic reads it
+        {"household_size": True},
+        {"housing_unsfe": True},
+        {"housing_unsfe": None},
+        {"wage_income": "8300.001"},
+        {"entered_on": "2024-02-30"},
+        {"entered_on": dt.datetime(2024, 1, 5)},
+        {"risk_types": ["因病", None]},
+        {"members": []},
+        {"monitoring": []},
+        {"self_coping": "不足"},
+    ],
+)
+def test_fast_path_hands_the_unusual_to_pydantic(changes: dict[str, Any]) -> None:
+    assert_same(SCHEMA, with_(**changes), answered=False)
+
+
+def test_fast_path_with_record_defaults_and_keys_needing_quotes() -> None:
+    schema = _schema(
+        """
+        record r { x: int required  y: bool = true }
+        record h {
+          id: text
+          "a'b{c}" 引号: money >= 0.5 < 10
+          one: r = {"y": false}
+          many: list of r = [{"x": 1}]
+          rs: list of r required <= 2
+        }
+        input h key id
+        """
+    )
+    for record in (
+        {},
+        {"id": "A", "a'b{c}": "0.50", "rs": [{}, {"x": 2.0, "y": None}]},
+        {"one": {"x": 3}, "many": [], "rs": []},
+        {"a'b{c}": 10},
+        {"rs": [{}, {}, {}]},
+    ):
+        assert_same(schema, record)
+    h = schema.validate({"one": {"x": 1}, "many": [], "rs": [{"y": False}, {}]})
+    assert h.missing == ("rs[0].x", "rs[1].x")
+
+
+def _value_st(schema: HouseholdSchema, t: Any, depth: int) -> st.SearchStrategy[Any]:
+    """Valid and invalid values of a declared type, in the forms JSON readers produce."""
+    kind = t.kind
+    junk = st.sampled_from([None, True, "x", [], {}, -1, 1.5, "2024-01-05"])
+    if kind in ("money", "number"):
+        d = st.decimals(
+            min_value=Decimal("-1000"),
+            max_value=Decimal("100000"),
+            places=2,
+            allow_nan=False,
+        )
+        d3 = st.decimals(min_value=-5, max_value=200, places=3, allow_nan=False)
+        forms = st.one_of(d, d3).flatmap(
+            lambda x: st.sampled_from([x, str(x), float(x), int(x), Decimal(str(x)).normalize()])
+        )
+        special = st.sampled_from(
+            [Decimal("NaN"), math.inf, 1e16, Decimal("1E+2"), "1e3", " 5", "-0", "0.00", -0.0]
+        )
+        return st.one_of(forms, forms, special, junk)
+    if kind == "int":
+        return st.one_of(
+            st.integers(-2, 130),
+            st.integers(-2, 130).map(float),
+            st.integers(-2, 130).map(Decimal),
+            st.sampled_from([4.5, Decimal("4.00"), "4", math.nan, False]),
+            junk,
+        )
+    if kind == "bool":
+        return st.one_of(st.booleans(), st.sampled_from([0, 1, "true"]), junk)
+    if kind == "text":
+        return st.one_of(st.text(max_size=5), st.integers(), junk)
+    if kind == "date":
+        dates = st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31))
+        return st.one_of(
+            dates.map(dt.date.isoformat),
+            dates,
+            st.sampled_from(["2024-02-30", "2024/01/05", "20240105", "2024-1-5"]),
+            junk,
+        )
+    if kind == "enum":
+        labels = [label for label, _ in t.enum_labels]
+        return st.one_of(
+            st.sampled_from(t.enum_values),
+            st.sampled_from(t.enum_values),
+            st.sampled_from([*labels, "other", "因病 "]),
+            junk,
+        )
+    if kind == "record":
+        return st.one_of(
+            _record_st(schema, t.record, depth + 1), _record_st(schema, t.record, depth + 1), junk
+        )
+    elem = _value_st(schema, t.elem, depth)
+    return st.one_of(
+        st.lists(elem, max_size=4 if depth else 3),
+        st.lists(elem, max_size=2).map(tuple),
+        st.lists(elem, min_size=5, max_size=7),
+        junk,
+    )
+
+
+OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+
+
+def _valid_st(schema: HouseholdSchema, t: Any, bounds: Any) -> st.SearchStrategy[Any]:
+    """Valid values only (within the bounds), in every accepted form."""
+    kind = t.kind
+
+    def within(x: Any) -> bool:
+        return all(OPS[op](x, limit) for op, limit in bounds)
+
+    low = max([Decimal(-500), *(limit for op, limit in bounds if op in (">=", ">"))])
+    high = min([Decimal(10**7), *(limit for op, limit in bounds if op in ("<=", "<"))])
+    if kind in ("money", "number"):
+        places = st.integers(0, 2 if kind == "money" else 4)
+        d = places.flatmap(
+            lambda p: st.decimals(
+                min_value=low, max_value=high, places=p, allow_nan=False, allow_infinity=False
+            )
+        ).filter(within)
+        return d.flatmap(
+            lambda x: st.sampled_from(
+                [x, str(x), float(x), Decimal(str(x)).normalize()]
+                + ([int(x)] if x == x.to_integral_value() else [])
+            )
+        )
+    if kind == "int":
+        return (
+            st.integers(max(-3, math.ceil(low)), min(150, math.floor(high)))
+            .filter(within)
+            .flatmap(lambda i: st.sampled_from([i, float(i), Decimal(i), Decimal(f"{i}.00")]))
+        )
+    if kind == "bool":
+        return st.booleans()
+    if kind == "text":
+        return st.text(max_size=5)
+    if kind == "date":
+        dates = st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31))
+        return st.one_of(dates.map(dt.date.isoformat), dates)
+    if kind == "enum":
+        return st.sampled_from(t.enum_values)
+    if kind == "record":
+        return _record_st(schema, t.record, 1, valid=True)
+    low, high = household_module._length_limits(bounds)
+    low = low or 0
+    elems = st.lists(_valid_st(schema, t.elem, ()), min_size=low, max_size=min(high or 4, low + 4))
+    return st.one_of(elems, elems.map(tuple))
+
+
+def _record_st(
+    schema: HouseholdSchema, name: str, depth: int, valid: bool | None = None
+) -> st.SearchStrategy[Any]:
+    """Records of ``name``: valid ones (required fields sometimes absent) or with junk."""
+    spec = schema._specs[name]
+
+    @st.composite
+    def record(draw: st.DrawFn) -> dict[Any, Any]:
+        clean = valid if valid is not None else draw(st.booleans())
+        out: dict[Any, Any] = {}
+        for key, f in spec.fields.items():
+            how = draw(st.integers(0, 9))
+            if how == 0:
+                continue  # absent
+            if how == 1:
+                out[key] = None
+            elif clean:
+                out[key] = draw(_valid_st(schema, f.type, f.bounds))
+            else:
+                out[key] = draw(_value_st(schema, f.type, depth))
+        extra = draw(st.integers(0, 19))
+        if extra == 0 and not clean:
+            out[draw(st.sampled_from(["unknown", "Age", 1]))] = draw(st.none() | st.booleans())
+        return out
+
+    return record()
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_record_st(SHIPPED, SHIPPED._root_name, 0))
+def test_fast_path_equals_pydantic_shipped_policy(record: dict[Any, Any]) -> None:
+    assert_same(SHIPPED, record)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_record_st(SHIPPED, SHIPPED._root_name, 0, valid=True))
+def test_fast_path_answers_valid_records_shipped_policy(record: dict[Any, Any]) -> None:
+    assert_same(SHIPPED, record, answered=True)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_record_st(SCHEMA, SCHEMA._root_name, 0))
+def test_fast_path_equals_pydantic_test_policy(record: dict[Any, Any]) -> None:
+    assert_same(SCHEMA, record)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_record_st(SCHEMA, SCHEMA._root_name, 0, valid=True))
+def test_fast_path_answers_valid_records_test_policy(record: dict[Any, Any]) -> None:
+    assert_same(SCHEMA, record, answered=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(households())
+def test_fast_path_answers_generated_valid_households(
+    case: tuple[dict[str, Any], dict[str, Decimal]],
+) -> None:
+    assert_same(SCHEMA, case[0], answered=True)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_examples("households.jsonl", False)), st.data())
+def test_fast_path_equals_pydantic_on_changed_bundled_households(
+    record: dict[str, Any], data: st.DataObject
+) -> None:
+    """A bundled household with one field (or a member's field) changed or removed."""
+    record = copy.deepcopy(record)
+    spec = SHIPPED._specs[SHIPPED._root_name]
+    target = record
+    if data.draw(st.booleans()) and record.get("members"):
+        target = data.draw(st.sampled_from(record["members"]))
+        spec = SHIPPED._specs["member"]
+    key = data.draw(st.sampled_from(list(spec.fields)))
+    how = data.draw(st.integers(0, 2))
+    if how == 0:
+        target.pop(key, None)
+    elif how == 1:
+        target[key] = None
+    else:
+        target[key] = data.draw(_value_st(SHIPPED, spec.fields[key].type, 1))
+    assert_same(SHIPPED, record)

@@ -6,6 +6,12 @@ runs a record through them and returns a :class:`Household` with normalised valu
 :class:`~fanpin_rules.errors.HouseholdInputError` listing every bad field, in Chinese and
 English, for the clerk who has to fix the record (SPEC §2, §8).
 
+Valid records take a fast path: plain-Python code generated once per schema from the same
+declarations (one function per record, straight-line code per field) returns the same
+:class:`Household` as the pydantic models, and hands the record to them at the first thing it
+does not handle (any invalid or unusual value, an unknown key). Error messages therefore
+always come from the pydantic path; ``tests/test_household.py`` proves the two paths equal.
+
 Values after validation: ``money`` and ``number`` are :class:`~decimal.Decimal` (never float),
 ``int`` is :class:`int`, ``date`` is :class:`datetime.date`, ``text`` and enum values are
 :class:`str`, a record is a :class:`dict` and a list is a :class:`tuple`. A JSON ``null`` is the
@@ -380,6 +386,10 @@ class HouseholdSchema:
             ignore: self._models[(root.name, ignore)].__pydantic_validator__
             for ignore in (False, True)
         }
+        # the fast path for valid records; None: always the pydantic path
+        self._fast: Callable[[dict[Any, Any], list[str], str], dict[str, Any]] | None = (
+            self._fast_path()
+        )
 
     # ------------------------------------------------------------ public API
 
@@ -421,6 +431,22 @@ class HouseholdSchema:
             if not isinstance(data, Mapping):
                 raise HouseholdInputError([_not_an_object(data)], None, source, row)
             data = dict(data)
+        fast = self._fast
+        if fast is not None:
+            missing: list[str] = []
+            try:
+                out = fast(data, missing, "")
+            except Exception:  # anything unusual: the pydantic path decides and explains
+                pass
+            else:
+                hid = out.get(self._key_field) if self._key_field is not None else None
+                return Household(out, tuple(missing), (), hid if isinstance(hid, str) else None)
+        return self._validate_pydantic(data, source, row, ignore_extra)
+
+    def _validate_pydantic(
+        self, data: dict[Any, Any], source: str | None, row: int | None, ignore_extra: bool
+    ) -> Household:
+        """The pydantic path: every record the fast path does not vouch for, and all errors."""
         try:
             instance = self._root_validators[ignore_extra].validate_python(self._strip_root(data))
         except pydantic.ValidationError as exc:
@@ -628,6 +654,24 @@ class HouseholdSchema:
             )
         return converted
 
+    def _fast_path(self) -> Callable[[dict[Any, Any], list[str], str], dict[str, Any]]:
+        """Generate and compile the fast path (one function per record reachable)."""
+        defaults: dict[str, dict[str, Any]] = {}
+        for name, spec in self._specs.items():
+            model_fields = self._models[(name, False)].model_fields
+            defaults[name] = {
+                key: _dumped(model_fields[f"f{i}"].default)
+                for i, (key, f) in enumerate(spec.fields.items())
+                if f.default is not ast.NO_DEFAULT
+            }
+        gen = _FastGen(self._specs, defaults)
+        root = gen.record(self._root_name)
+        source = "\n".join(gen.lines)
+        self._fast_source = source
+        exec(compile(source, f"<fast path of {self._root_name}>", "exec"), gen.ns)
+        fn: Callable[[dict[Any, Any], list[str], str], dict[str, Any]] = gen.ns[root]
+        return fn
+
     # ------------------------------------------------------------ walking the input
 
     def _raw_id(self, data: dict[Any, Any]) -> str | None:
@@ -694,6 +738,239 @@ class HouseholdSchema:
             return InputIssue(path, f"数据不符合要求: {err['msg']}", str(err["msg"]))
         record = self._specs[t.record] if t.record is not None else None
         return _value_issue(path, field, t, record, err)
+
+
+# ---------------------------------------------------------------- fast path for valid records
+#
+# Generated once per schema: one plain-Python function per record, straight-line code per
+# field. It returns the same data as the pydantic models for a valid record and raises (any
+# exception, usually _Fallback) at the first thing it does not handle; the caller then runs
+# the pydantic path, which stays the only source of error messages.
+
+
+class _Fallback(Exception):
+    """The fast path cannot vouch for this record: use the pydantic path."""
+
+
+def _dumped(value: Any) -> Any:
+    """A converted default as ``model_dump(by_alias=True, exclude_none=True)`` gives it."""
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, tuple):
+        return tuple(_dumped(v) for v in value)
+    return value
+
+
+def _has_dict(value: Any) -> bool:
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, tuple) and any(_has_dict(v) for v in value)
+
+
+def _limit(limit: Decimal, integral: bool) -> Decimal | int:
+    """A bound as a constant: an int for int fields when it is whole (same comparisons)."""
+    if integral and limit == limit.to_integral_value():
+        return int(limit)
+    return limit
+
+
+class _FastGen:
+    """Writes the source of the fast path for one schema."""
+
+    def __init__(self, specs: dict[str, _RecordSpec], defaults: dict[str, dict[str, Any]]) -> None:
+        self.specs = specs
+        self.defaults = defaults
+        self.ns: dict[str, Any] = {
+            "_Fallback": _Fallback,
+            "_D": Decimal,
+            "_DRE": _DECIMAL_RE.fullmatch,
+            "_DTRE": _DATE_RE.fullmatch,
+            "_fromiso": dt.date.fromisoformat,
+            "_date": dt.date,
+        }
+        self.funcs: dict[str, str] = {}  # record name -> function name
+        self.lines: list[str] = []
+        self.n = 0
+
+    def const(self, value: Any) -> str:
+        self.n += 1
+        name = f"C{self.n}"
+        self.ns[name] = value
+        return name
+
+    def var(self, stem: str) -> str:
+        self.n += 1
+        return f"{stem}{self.n}"
+
+    def record(self, name: str) -> str:
+        """The name of the function for record ``name``, written on first use."""
+        if name in self.funcs:
+            return self.funcs[name]
+        spec = self.specs[name]
+        defaults = self.defaults[name]
+        fn = f"_r{len(self.funcs)}"
+        self.funcs[name] = fn
+        body: list[str] = []
+        known = self.const(frozenset(spec.fields))
+        body.append(f"    if not {known}.issuperset(d):")
+        body.append("        raise _Fallback")
+        body.append("    g = d.get")
+        body.append("    o = {}")
+        for key, f in spec.fields.items():
+            k = repr(key)
+            body.append(f"    v = g({k})")
+            body.append("    if v is None:")
+            if f.required:
+                body.append(f"        miss.append(pre + {k})")
+            elif key in defaults:
+                default = defaults[key]
+                if _has_dict(default):
+                    body.append("        raise _Fallback")
+                else:
+                    body.append(f"        o[{k}] = {self.const(default)}")
+            else:
+                body.append("        pass")
+            body.append("    else:")
+            x = self.value(f.type, f.bounds, "v", key, body, "        ")
+            body.append(f"        o[{k}] = {x}")
+        body.append("    return o")
+        self.lines.append(f"def {fn}(d, miss, pre):")
+        self.lines.extend(body)
+        self.lines.append("")
+        return fn
+
+    def value(
+        self,
+        t: _Type,
+        bounds: tuple[tuple[str, Decimal], ...],
+        v: str,
+        key: str,
+        out: list[str],
+        ind: str,
+    ) -> str:
+        """Lines checking ``v``; returns the expression of the normalised value."""
+        kind = t.kind
+        x = self.var("x")
+        if kind in ("money", "number"):
+            places = 2 if kind == "money" else None
+            tv, m, r, i = self.var("t"), self.var("m"), self.var("r"), self.var("i")
+            out.append(f"{ind}{tv} = type({v})")
+            out.append(f"{ind}if {tv} is int:")
+            out.append(f"{ind}    {x} = _D({v})")
+            out.append(f"{ind}elif {tv} is str:")
+            out.append(f"{ind}    {m} = _DRE({v})")
+            out.append(f"{ind}    if {m} is None:")
+            out.append(f"{ind}        raise _Fallback")
+            if places is not None:
+                out.append(f"{ind}    {m} = {m}.group(1)")
+                out.append(f"{ind}    if {m} is not None and len({m}) > {places}:")
+                out.append(f"{ind}        raise _Fallback")
+            out.append(f"{ind}    {x} = _D({v})")
+            out.append(f"{ind}elif {tv} is float:")
+            out.append(f"{ind}    {r} = repr({v})")
+            out.append(f"{ind}    {i} = {r}.find('.')")
+            cond = f"{i} < 0 or 'e' in {r}"
+            if places is not None:
+                cond += f" or len({r}) - {i} - 1 > {places}"
+            out.append(f"{ind}    if {cond}:")
+            out.append(f"{ind}        raise _Fallback")
+            out.append(f"{ind}    {x} = _D({r})")
+            out.append(f"{ind}elif {tv} is _D:")
+            out.append(f"{ind}    if not {v}.is_finite():")
+            out.append(f"{ind}        raise _Fallback")
+            if places is not None:
+                out.append(f"{ind}    if {v}.as_tuple().exponent < -{places}:")
+                out.append(f"{ind}        raise _Fallback")
+            out.append(f"{ind}    {x} = {v}")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    raise _Fallback")
+            self.bounds(x, bounds, False, out, ind)
+        elif kind == "int":
+            out.append(f"{ind}if type({v}) is int:")
+            out.append(f"{ind}    {x} = {v}")
+            out.append(f"{ind}elif type({v}) is float and {v}.is_integer():")
+            out.append(f"{ind}    {x} = int({v})")
+            out.append(
+                f"{ind}elif type({v}) is _D and {v}.is_finite() and {v} == {v}.to_integral_value():"
+            )
+            out.append(f"{ind}    {x} = int({v})")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    raise _Fallback")
+            self.bounds(x, bounds, True, out, ind)
+        elif kind in ("bool", "text"):
+            out.append(f"{ind}if type({v}) is not {kind if kind == 'bool' else 'str'}:")
+            out.append(f"{ind}    raise _Fallback")
+            out.append(f"{ind}{x} = {v}")
+        elif kind == "date":
+            out.append(f"{ind}if type({v}) is str:")
+            out.append(f"{ind}    if _DTRE({v}) is None:")
+            out.append(f"{ind}        raise _Fallback")
+            out.append(f"{ind}    {x} = _fromiso({v})")
+            out.append(f"{ind}elif type({v}) is _date:")
+            out.append(f"{ind}    {x} = {v}")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    raise _Fallback")
+        elif kind == "enum":
+            values = self.const(frozenset(t.enum_values))
+            out.append(f"{ind}if type({v}) is not str or {v} not in {values}:")
+            out.append(f"{ind}    raise _Fallback")
+            out.append(f"{ind}{x} = {v}")
+        elif kind == "record":
+            assert t.record is not None
+            fn = self.record(t.record)
+            out.append(f"{ind}if type({v}) is not dict:")
+            out.append(f"{ind}    raise _Fallback")
+            out.append(f"{ind}{x} = {fn}({v}, miss, pre + {key + '.'!r})")
+        else:
+            assert kind == "list" and t.elem is not None
+            low, high = _length_limits(bounds)
+            out.append(f"{ind}if type({v}) is not list and type({v}) is not tuple:")
+            out.append(f"{ind}    raise _Fallback")
+            checks = []
+            if low is not None:
+                checks.append(f"len({v}) < {low}")
+            if high is not None:
+                checks.append(f"len({v}) > {high}")
+            if checks:
+                out.append(f"{ind}if {' or '.join(checks)}:")
+                out.append(f"{ind}    raise _Fallback")
+            elem = t.elem
+            e, idx, acc = self.var("e"), self.var("j"), self.var("a")
+            if elem.kind == "record":
+                assert elem.record is not None
+                fn = self.record(elem.record)
+                k = self.const(key)
+                out.append(f"{ind}{acc} = []")
+                out.append(f"{ind}for {idx}, {e} in enumerate({v}):")
+                out.append(f"{ind}    if type({e}) is not dict:")
+                out.append(f"{ind}        raise _Fallback")
+                out.append(f"{ind}    {acc}.append({fn}({e}, miss, f'{{pre}}{{{k}}}[{{{idx}}}].'))")
+                out.append(f"{ind}{x} = tuple({acc})")
+            elif elem.kind in ("enum", "text", "bool"):
+                # elements are kept as they are: check them all, then copy the list once
+                out.append(f"{ind}for {e} in {v}:")
+                self.value(elem, (), e, key, out, ind + "    ")
+                out.append(f"{ind}{x} = tuple({v})")
+            else:
+                out.append(f"{ind}{acc} = []")
+                out.append(f"{ind}for {e} in {v}:")
+                y = self.value(elem, (), e, key, out, ind + "    ")
+                out.append(f"{ind}    {acc}.append({y})")
+                out.append(f"{ind}{x} = tuple({acc})")
+        return x
+
+    def bounds(
+        self,
+        x: str,
+        bounds: tuple[tuple[str, Decimal], ...],
+        integral: bool,
+        out: list[str],
+        ind: str,
+    ) -> None:
+        for op, limit in bounds:
+            c = self.const(_limit(limit, integral))
+            out.append(f"{ind}if not {x} {op} {c}:")
+            out.append(f"{ind}    raise _Fallback")
 
 
 def _schema_fixer(spec: _RecordSpec) -> Callable[[dict[str, Any]], None]:
