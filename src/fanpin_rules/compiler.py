@@ -1330,7 +1330,7 @@ class _Emitter:
             for (_, row), t in zip(rows, truths, strict=True):
                 fn.emit(f"{low.raw_vars[row.rule_id]} = {t}")
             return
-        # every other case: the interpreter's hit-policy rules (runtime.table_outcome)
+        # every other case: the shared hit-policy rules (hitpolicy.table_outcome)
         branches = " else ".join(f"{o} if _k == {j}" for j, o in enumerate(outs[:-1]))
         lam = (
             f"lambda _k: ({branches} else {outs[-1]})" if len(outs) > 1 else f"lambda _k: {outs[0]}"

@@ -28,6 +28,7 @@ from fanpin_rules.check.typecheck import (
 )
 from fanpin_rules.errors import EvaluationError
 from fanpin_rules.exprfmt import _PREC, _prec, cell_text, conjuncts, number_text, quote, to_text
+from fanpin_rules.hitpolicy import table_outcome
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES, PolicyModel
 from fanpin_rules.source import Span
@@ -474,10 +475,6 @@ class Evaluation:
             and3(self.cell(c, v) for c, v in zip(row.cells, inputs, strict=False))
             for row in table.rows
         ]
-        status: dict[int, str] = {}
-        shadowed: dict[int, str] = {}
-        selected: list[int] = []
-        value: Any = ABSENT
         outputs = [o.name for o in table.outputs]
 
         def out(i: int) -> Any:
@@ -486,98 +483,16 @@ class Evaluation:
                 return vals[0]
             return dict(zip(outputs, vals, strict=False))
 
-        trues = [i for i, t in enumerate(truths) if t is True]
-        unknowns = [i for i, t in enumerate(truths) if isinstance(t, Unknown)]
-        undetermined_value: Unknown | None = None
-        for i in unknowns:
-            status[i] = "undetermined"
-        for i, t in enumerate(truths):
-            if t is False:
-                status[i] = "not_fired"
-
-        if hit == "first":
-            first_true = trues[0] if trues else None
-            blockers = [i for i in unknowns if first_true is None or i < first_true]
-            if first_true is not None and not blockers:
-                selected = [first_true]
-                for i in trues[1:]:
-                    status[i] = "shadowed"
-                    shadowed[i] = table.rows[first_true].rule_id
-            elif blockers:
-                undetermined_value = unknown_of(*(truths[i] for i in blockers))
-                for i in trues:
-                    status[i] = "undetermined"
-            else:
-                pass
-        elif hit in ("unique", "any"):
-            if unknowns:
-                undetermined_value = unknown_of(*(truths[i] for i in unknowns))
-                for i in trues:
-                    status[i] = "undetermined"
-            elif len(trues) > 1 and hit == "unique":
-                ids = ", ".join(table.rows[i].rule_id for i in trues)
-                raise EvaluationError(
-                    f"决策表「{table.name}」(unique) 同时命中多行: {ids} / "
-                    f"table '{table.name}' (unique) matched several rows: {ids}",
-                    table.span,
-                )
-            elif trues:
-                if hit == "any":
-                    outs = [out(i) for i in trues]
-                    if any(o != outs[0] for o in outs[1:]):
-                        ids = ", ".join(table.rows[i].rule_id for i in trues)
-                        raise EvaluationError(
-                            f"决策表「{table.name}」(any) 命中的行结论不同: {ids} / "
-                            f"table '{table.name}' (any) matched rows with different outputs: "
-                            f"{ids}",
-                            table.span,
-                        )
-                    selected = trues
-                else:
-                    selected = trues
-        elif hit == "priority":
-            ranks = {i: self._rank(table, out(i)) for i in trues}
-            best = min(trues, key=lambda i: (ranks[i], i)) if trues else None
-            blockers = [
-                i for i in unknowns if best is None or self._rank(table, out(i)) <= ranks[best]
-            ]
-            if blockers:
-                undetermined_value = unknown_of(*(truths[i] for i in blockers))
-                for i in trues:
-                    status[i] = "undetermined"
-            elif best is not None:
-                selected = [best]
-                for i in trues:
-                    if i != best:
-                        status[i] = "shadowed"
-                        shadowed[i] = table.rows[best].rule_id
-        else:  # rule_order, output_order, collect
-            selected = list(trues)
-            if hit == "output_order":
-                selected.sort(key=lambda i: (self._rank(table, out(i)), i))
-            if unknowns:
-                undetermined_value = unknown_of(*(truths[i] for i in unknowns))
-
-        for i in selected:
-            status[i] = "fired"
-        if undetermined_value is not None:
-            value = undetermined_value
-        elif hit in ("first", "priority", "unique", "any"):
-            value = out(selected[0]) if selected else ABSENT
-        else:
-            collected = [out(i) for i in selected]
-            agg = table.aggregation
-            if hit == "collect" and agg in ("sum", "min", "max", "count"):
-                if agg == "count":
-                    value = len(collected)
-                elif not collected:
-                    value = Decimal(0) if agg == "sum" else ABSENT
-                elif agg == "sum":
-                    value = sum(collected, Decimal(0))
-                else:
-                    value = min(collected) if agg == "min" else max(collected)
-            else:
-                value = tuple(collected)
+        value, selected, status, shadowed = table_outcome(
+            table.name,
+            hit,
+            table.aggregation,
+            [r.rule_id for r in table.rows],
+            truths,
+            out,
+            lambda o: self._rank(table, o),
+            table.span,
+        )
         return TableOutcome(value, truths, selected, status, shadowed, inputs)
 
     def _rank(self, table: ast.TableDecl, output: Any) -> int:
