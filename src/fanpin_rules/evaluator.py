@@ -55,6 +55,7 @@ from fanpin_rules.values import (
     Unknown,
     and3,
     apply_function,
+    arithmetic,
     months_between,
     not3,
     or3,
@@ -360,19 +361,8 @@ class Evaluation:
         unk = unknown_of(a, b)
         if unk is not None:
             return unk
-        op = e.op
-        if op == "∩":
-            return frozenset(a) & frozenset(b)
-        if op == "∪":
-            return frozenset(a) | frozenset(b)
         try:
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            return Decimal(a) / Decimal(b)
+            return arithmetic(e.op, a, b)
         except (DivisionByZero, InvalidOperation, ZeroDivisionError):
             raise EvaluationError(f"除数为零 / division by zero in {to_text(e)}", e.span) from None
 

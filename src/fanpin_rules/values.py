@@ -203,3 +203,24 @@ def apply_function(func: str, args: list[Any]) -> Any:
     if func == "max":
         return max(args)
     raise AssertionError(func)
+
+
+def arithmetic(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` on present values: exact decimals for + - * /, sets for ∩ ∪.
+
+    Raises the decimal module's errors (division by zero); callers decide what that means.
+
+    >>> arithmetic("/", Decimal(1), 4), arithmetic("∩", {"a", "b"}, {"b"})
+    (Decimal('0.25'), frozenset({'b'}))
+    """
+    if op == "∩":
+        return frozenset(a) & frozenset(b)
+    if op == "∪":
+        return frozenset(a) | frozenset(b)
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return Decimal(a) / Decimal(b)

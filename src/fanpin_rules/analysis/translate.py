@@ -38,7 +38,7 @@ from fanpin_rules.analysis.values import (
 from fanpin_rules.exprfmt import to_text
 from fanpin_rules.model import BUILTIN_NAMES, PolicyModel
 from fanpin_rules.types import T
-from fanpin_rules.values import ABSENT, round_half_up
+from fanpin_rules.values import ABSENT, arithmetic, round_half_up
 
 __all__ = ["Period", "Pred", "Translator", "Unsupported"]
 
@@ -1088,13 +1088,7 @@ def _fold(op: str, a: Any, b: Any) -> Any:
     if op in ("∩", "∪", "&"):
         raise Unsupported
     try:
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        return Decimal(a) / Decimal(b)
+        return arithmetic(op, a, b)
     except (DivisionByZero, InvalidOperation, ZeroDivisionError, TypeError):
         raise Unsupported from None
 
