@@ -405,7 +405,10 @@ def test_fmt_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 def test_the_documented_example_is_what_fmt_prints() -> None:
     """docs/tools.md shows a policy before and after ``fanpin fmt``."""
     text = (ROOT / "docs" / "tools.md").read_text("utf-8")
-    blocks = re.findall(r"^```policy\n(.*?)^```", text, re.M | re.S)
-    before = next(b for b in blocks if b.startswith("# 格式化前\n"))
-    after = next(b for b in blocks if b.startswith("# 格式化后\n"))
-    assert format_text(before.replace("# 格式化前", "# 格式化后", 1)) == after
+    found = re.findall(r"^( *)```policy\n(.*?)^\1```", text, re.M | re.S)
+    blocks = [re.sub(rf"(?m)^{indent}", "", b) for indent, b in found]
+    befores = [b for b in blocks if b.startswith("# 格式化前\n")]
+    afters = [b for b in blocks if b.startswith("# 格式化后\n")]
+    assert len(befores) == len(afters) >= 2
+    for before, after in zip(befores, afters, strict=True):
+        assert format_text(before.replace("# 格式化前", "# 格式化后", 1)) == after

@@ -23,7 +23,10 @@ recovers the comments from the gaps between tokens.  It changes layout only:
   example reads;
 * comments stay where they were: an own-line comment stays above the line of the
   token that follows it, an end-of-line comment stays at the end of its line (moved
-  to the next place where a line can end when the line is re-laid out).
+  to the next place where a line can end when the line is re-laid out); the comment
+  at the end of a declaration written on one line ends the declaration's *first* line
+  when the layout splits it, so an acknowledgement (``# 已确认 F510: …``) stays on the
+  line the checker reads it from.
 
 The result always parses to the same tree as the input (``parse(format(p)) ==
 parse(p)``), which :func:`format_text` verifies before returning, and formatting is
@@ -153,6 +156,18 @@ class _Comment:
     blank: bool  # a blank line before it
 
 
+class _EndComment(str):
+    """An end-of-line comment, with the source line it ends (to keep a comment on the
+    first line of a declaration there, see :meth:`_Printer.keep_first_line_comments`)."""
+
+    line: int
+
+    def __new__(cls, text: str, line: int) -> _EndComment:
+        self = super().__new__(cls, text)
+        self.line = line
+        return self
+
+
 @attrs.define
 class _Attachments:
     """Comments and blank lines, attached to tokens by start position."""
@@ -196,7 +211,8 @@ def _attach(text: str, tokens: Sequence[Token]) -> _Attachments:
             between = gap[cursor : m.start()]
             body = m.group().rstrip()
             if prev is not None and "\n" not in between and cursor == 0:
-                att.trailing.setdefault(_pos(prev), []).append(body)
+                line = prev.end_line or prev.line or 0
+                att.trailing.setdefault(_pos(prev), []).append(_EndComment(body, line))
             else:
                 leading.append(_Comment(body, between.count("\n") >= 2))
             cursor = m.end()
@@ -702,11 +718,30 @@ class _Printer:
             self.w.line(0, member=True)
             getattr(self, str(item.data))(item)
         starts.append(len(self.w.lines))
+        for i, item in enumerate(tree.children):
+            line = _first(item).line or 0
+            if (_last(item).end_line or 0) == line:  # written on one line
+                self.keep_first_line_comments(line, starts[i], starts[i + 1])
         for i in range(1, len(kinds)):
             one_line = starts[i] - starts[i - 1] == 1 and starts[i + 1] - starts[i] == 1
             if not (one_line and kinds[i] == kinds[i - 1]):
                 self.w.lines[starts[i]].separate = True
         return self.w.render()
+
+    def keep_first_line_comments(self, line: int, start: int, stop: int) -> None:
+        """The end-of-line comment of a declaration written on one line ends the
+        declaration's first line when the layout splits it (not its closing brace or
+        its ``then`` line): the comment is about the whole declaration, and the checker
+        reads an acknowledgement (``# 已确认 F510: …``) only on the line a finding points
+        to, which for a declaration is the line of its name."""
+        first = self.w.lines[start]
+        moved: list[str] = []
+        for ln in self.w.lines[start + 1 : stop]:
+            keep: list[str] = []
+            for c in ln.after:
+                (moved if isinstance(c, _EndComment) and c.line == line else keep).append(c)
+            ln.after = keep
+        first.after[:0] = moved
 
     # ------------------------------------------------------------ header, include, input
     def policy_header(self, item: Tree[Token]) -> None:
