@@ -73,6 +73,62 @@ def test_results_are_frozen_json_and_pickle() -> None:
         result.fired = ()  # type: ignore[misc]
 
 
+def test_recorded_trace_is_built_on_first_read_and_equals_the_interpreters() -> None:
+    """The compiled engine records the trace; the Trace is built when first read, once,
+    and is the interpreter's trace; the parameters it shows are the interpreter's too."""
+    policy = load_policy("ewenki_2024q2")
+    for record in _households(25):
+        result = policy.evaluate(record)
+        assert result._trace is not None and not isinstance(result._trace, fanpin_rules.Trace)
+        reference = policy.evaluate(record, engine="interpreter")
+        assert result.params == reference.params  # read before the trace: builds it
+        assert result.trace is result.trace  # built once
+        assert result.trace == reference.trace
+        assert result == reference and repr(result) == repr(reference)
+        assert result.to_json() == reference.to_json()
+        without = policy.evaluate(record, trace=False)
+        assert without.trace is None and without.fired == result.fired
+        # a pickled result carries the built trace, not the record behind it
+        again = pickle.loads(pickle.dumps(policy.evaluate(record)))
+        assert isinstance(again._trace, fanpin_rules.Trace) and again == reference
+
+
+def test_an_error_only_the_explanation_meets_is_raised_when_the_trace_is_read(
+    tmp_path: Path,
+) -> None:
+    """The decision stops at ``a > 1``; the explanation reads every condition of the rule,
+    so ``10 / b`` fails only there: the interpreter raises at once, a recorded trace when
+    it is read, with the same error."""
+    path = tmp_path / "t.policy"
+    path.write_text(
+        'policy "t" { version "1" as_of 2024-06-05 }\n'
+        "record household { household_id: text required  a: int required  b: int required }\n"
+        "input household key household_id\n"
+        'rule R-1 when a > 1 and 10 / b > 1\n  then "m"\n',
+        "utf-8",
+    )
+    policy = load_policy(path)
+    record = {"household_id": "x", "a": 0, "b": 0}
+    assert policy.evaluate(record, trace=False).fired == ()
+    with pytest.raises(fanpin_rules.EvaluationError, match="除数为零") as direct:
+        policy.evaluate(record, engine="interpreter")
+    result = policy.evaluate(record)
+    assert result.fired == ()
+    with pytest.raises(fanpin_rules.EvaluationError) as lazy:
+        _ = result.trace
+    assert str(lazy.value) == str(direct.value)
+
+
+def test_recorded_traces_read_from_many_threads() -> None:
+    policy = load_policy("ewenki_2024q2")
+    households = _households(20)
+    expected = [policy.evaluate(h, engine="interpreter").to_json() for h in households]
+    results = [policy.evaluate(h) for h in households]  # traces recorded, not yet built
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda i: results[i % 20].to_json(), range(80)))
+    assert got == [expected[i % 20] for i in range(80)]
+
+
 def test_threads_give_the_same_results_as_one_by_one() -> None:
     policy = load_policy("ewenki_2024q2")
     households = _households(60)

@@ -123,6 +123,24 @@ class State:
     overridden_by: dict[str, str]
     used_params: frozenset[str]
 
+    @classmethod
+    def from_flat(cls, plan: Plan, flat: Sequence[Any], used_params: frozenset[str]) -> State:
+        """The State of the flat tuple the generated code returns: the lets in
+        ``plan.let_names`` order, the raw truths of ``plan.model.rules``, the conclusions of
+        ``plan.conclusion_ids``, then the overrides."""
+        lets = plan.let_names
+        rules = tuple(plan.model.rules)
+        ids = plan.conclusion_ids
+        a, b = len(lets), len(lets) + len(rules)
+        c = b + len(ids)
+        return cls(
+            dict(zip(lets, flat[:a], strict=True)),
+            dict(zip(rules, flat[a:b], strict=True)),
+            dict(zip(ids, flat[b:c], strict=True)),
+            dict(flat[c]),
+            used_params,
+        )
+
 
 # ---------------------------------------------------------------- name resolution
 
@@ -1399,10 +1417,12 @@ class _Emitter:
             fn.emit("_und = {}")
         decision = f"_fired, _und, {{{self.values()}}}, {used}"
         if self.state:
-            lets = ", ".join(f"{n!r}: {low.let_vars[n]}" for n in self.plan.let_names)
-            raws = ", ".join(f"{r!r}: {low.raw_vars[r]}" for r in low.model.rules)
-            fins = ", ".join(f"{r!r}: {low.final_vars[r]}" for r in ids)
-            fn.emit(f"return ({decision}), ({{{lets}}}, {{{raws}}}, {{{fins}}}, _OB)")
+            # one flat tuple, in the order of State.names: cheap to record, expanded into
+            # the State's dictionaries only when a trace is built from it
+            flat = [low.let_vars[n] for n in self.plan.let_names]
+            flat += [low.raw_vars[r] for r in low.model.rules]
+            flat += [low.final_vars[r] for r in ids]
+            fn.emit(f"return ({decision}), ({', '.join([*flat, '_OB'])},)")
         else:
             fn.emit(f"return {decision}")
         if self.state:
@@ -1673,9 +1693,9 @@ class BoundPolicy:
         """The decision and the values, truths and overrides behind it (to seed a trace)."""
         missing = household.missing
         fn = self._state_g if missing else self._state_c
-        (fired, und, values, used), (lets, raw, final, ob) = fn(household.data, missing)
+        (fired, und, values, used), flat = fn(household.data, missing)
         used_all = self._always.union(used) if used else self._always
-        return Decision(fired, und, values, used_all), State(lets, raw, final, ob, used_all)
+        return Decision(fired, und, values, used_all), State.from_flat(self.plan, flat, used_all)
 
     def param_uses(self, used: frozenset[str]) -> tuple[Any, ...]:
         """``Evaluation.param_uses`` for this set of used parameters (cached)."""
@@ -1702,8 +1722,69 @@ class Outcome(NamedTuple):
     fired: tuple[str, ...]
     undetermined: dict[str, tuple[str, ...]]
     values: dict[str, Any]
-    params: tuple[Any, ...]  # ParamUse records
-    trace: Any  # Trace | None
+    params: tuple[Any, ...] | TraceRecord  # ParamUse records, or those of the trace
+    trace: TraceRecord | None
+
+
+class TraceRecord:
+    """The trace of one compiled evaluation, recorded: every derived value, raw rule
+    truth, conclusion and override the generated code computed, with the validated
+    household, the date and the parameters.  :class:`~fanpin_rules.policy.Result` builds
+    the :class:`~fanpin_rules.trace.Trace` from it when it is first read, with the
+    interpreter's own trace code on an :class:`~fanpin_rules.evaluator.Evaluation` whose
+    caches hold these values — so the trace is the interpreter's by construction, and the
+    cost of explaining is paid only for the results someone reads.
+
+    Reading from several threads at once is safe: each builds an equal trace and the
+    first one stored is kept.
+    """
+
+    __slots__ = ("_built", "as_of", "bindings", "flat", "household", "plan", "used")
+
+    def __init__(
+        self,
+        plan: Plan,
+        household: Household,
+        as_of: dt.date,
+        bindings: Mapping[str, ParamBinding],
+        flat: tuple[Any, ...],
+        used: frozenset[str],
+    ) -> None:
+        self.plan = plan
+        self.household = household
+        self.as_of = as_of
+        self.bindings = bindings
+        self.flat = flat
+        self.used = used
+        self._built: tuple[Any, tuple[Any, ...]] | None = None
+
+    def build(self) -> tuple[Any, tuple[Any, ...]]:
+        """``(trace, params)``: the Trace and the parameters it shows (memoised).
+
+        Should the trace code meet an error the decision did not (it reads every
+        condition in full), the interpreter evaluates the household afresh and raises
+        its own error.
+        """
+        built = self._built
+        if built is None:
+            ev = Evaluation(self.plan, self.household, self.as_of, self.bindings)
+            _seed(ev, State.from_flat(self.plan, self.flat, self.used))
+            try:
+                tr = ev.trace()
+            except Exception:
+                ev = Evaluation(self.plan, self.household, self.as_of, self.bindings)
+                ev.fired()
+                tr = ev.trace()
+            built = (tr, ev.param_uses())
+            if self._built is None:
+                self._built = built
+            else:
+                built = self._built
+        return built
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled as what it records when built: the household is not carried along
+        raise TypeError("a TraceRecord is pickled through its Result (the Trace it builds)")
 
 
 class CompiledEngine:
@@ -1785,14 +1866,16 @@ class CompiledEngine:
                 return None  # the interpreter raises or answers, as always
             used = bound._always.union(used) if used else bound._always
             return Outcome(fired, und, values, bound.param_uses(used), None)
+        missing = household.missing
         try:
-            decision, state = bound.decide_with_state(household)
+            (fired, und, values, used), flat = (bound._state_g if missing else bound._state_c)(
+                household.data, missing
+            )
         except Exception:
             return None
-        ev = Evaluation(self.plan, household, as_of, bindings)
-        _seed(ev, state)
-        tr = ev.trace()
-        return Outcome(decision.fired, decision.undetermined, decision.values, ev.param_uses(), tr)
+        used = bound._always.union(used) if used else bound._always
+        record = TraceRecord(self.plan, household, as_of, bindings, flat, used)
+        return Outcome(fired, und, values, record, record)
 
 
 _SEEDED = ("cache", "rule_raw", "final", "overridden_by", "used_params")

@@ -22,7 +22,7 @@ from fanpin_rules import ast
 from fanpin_rules.check import CheckResult, run_checks
 from fanpin_rules.check.declarations import default_as_of
 from fanpin_rules.check.typecheck import type_of_ref
-from fanpin_rules.compiler import CompiledEngine
+from fanpin_rules.compiler import CompiledEngine, TraceRecord
 from fanpin_rules.errors import (
     Diagnostic,
     FanpinError,
@@ -76,7 +76,19 @@ class PolicyInfo:
         return {"name": self.name, "version": self.version, "hash": self.hash}
 
 
-@attrs.frozen
+def _built(x: Any, i: int) -> Any:
+    return x.build()[i] if isinstance(x, TraceRecord) else x
+
+
+def _same_params(a: Any, b: Any) -> bool:
+    return bool(_built(a, 1) == _built(b, 1))
+
+
+def _same_trace(a: Any, b: Any) -> bool:
+    return bool(_built(a, 0) == _built(b, 0))
+
+
+@attrs.frozen(repr=False)
 class Result:
     """One household's decision under one policy: frozen and JSON-serialisable.
 
@@ -92,10 +104,56 @@ class Result:
     values: dict[str, Any]
     fired: tuple[str, ...]
     undetermined: dict[str, tuple[str, ...]]
-    params: tuple[ParamUse, ...]
+    _params: tuple[ParamUse, ...] | TraceRecord = attrs.field(
+        alias="params",
+        eq=attrs.cmp_using(eq=_same_params, require_same_type=False),
+    )
     missing_inputs: tuple[str, ...] = ()
     ignored_keys: tuple[str, ...] = ()
-    trace: Trace | None = None
+    _trace: Trace | TraceRecord | None = attrs.field(
+        default=None, alias="trace", eq=attrs.cmp_using(eq=_same_trace, require_same_type=False)
+    )
+
+    @property
+    def params(self) -> tuple[ParamUse, ...]:
+        """The parameters used, each with its value, effective date and source (with a
+        trace: every parameter the trace shows)."""
+        p = self._params
+        return p if type(p) is tuple else p.build()[1]  # type: ignore[union-attr]
+
+    @property
+    def trace(self) -> Trace | None:
+        """The full explanation, or None when evaluated with ``trace=False``.
+
+        The compiled engine records the trace (every value, truth and override it
+        computed) and builds this object from the record when it is first read.
+        """
+        t = self._trace
+        if t is None or type(t) is Trace:
+            return t
+        return t.build()[0]  # type: ignore[union-attr,no-any-return]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _RESULT_FIELDS)
+        return f"Result({shown})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a pickled Result carries its built trace, never the record behind it
+        return (
+            Result,
+            (
+                self.household_id,
+                self.policy,
+                self.as_of,
+                self.values,
+                self.fired,
+                self.undetermined,
+                self.params,
+                self.missing_inputs,
+                self.ignored_keys,
+                self.trace,
+            ),
+        )
 
     def to_json(self, *, trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -113,6 +171,9 @@ class Result:
         if trace and self.trace is not None:
             out["trace"] = self.trace.to_json()
         return out
+
+
+_RESULT_FIELDS = tuple(f.name.lstrip("_") for f in attrs.fields(Result))
 
 
 class Policy:
