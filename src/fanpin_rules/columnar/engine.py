@@ -21,7 +21,7 @@ import attrs
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from fanpin_rules.columnar import sql as S
-from fanpin_rules.columnar.lower import Lowered, lower_policy, required_patterns
+from fanpin_rules.columnar.lower import LAYOUTS, Layout, Lowered, lower_policy, required_patterns
 from fanpin_rules.columnar.results import row_json
 from fanpin_rules.columnar.schema import InputSchemaError, arrow_schema, households_to_arrow
 from fanpin_rules.columnar.validate import bad_sql, issues_sql
@@ -185,7 +185,8 @@ class ColumnarEngine:
         nullable: frozenset[str] | None = None,
     ) -> Lowered:
         when, bindings = self.bindings(as_of, params)
-        return lower_policy(self.policy, when, bindings, nullable, hoist=self.hoist)
+        # every engine evaluates only rows that passed the declared bounds (validate.py)
+        return lower_policy(self.policy, when, bindings, nullable, hoist=self.hoist, validated=True)
 
     def sql(
         self,
@@ -262,37 +263,105 @@ class ColumnarEngine:
         params: Mapping[str, Any] | None = None,
         *,
         ignore_extra: bool = False,
+        layout: Layout = "list",
     ) -> pa.Table:
-        """Evaluate every household of an Arrow table (the layout of :func:`arrow_schema`)."""
+        """Evaluate every household of an Arrow table (the layout of :func:`arrow_schema`).
+
+        ``layout="list"`` (the default): ``household_id``, ``fired``, ``undetermined``,
+        ``missing_inputs``, ``values``, as :func:`~fanpin_rules.columnar.results.row_json`
+        reads them.  ``layout="wide"``: ``household_id`` and one BOOLEAN column per rule id,
+        true = fired, NULL = undetermined, false = not fired (no values, no missing lists).
+
+        One pass over the data: the NULL required inputs come from the Arrow columns' null
+        counts (a scan only for nested fields), and the rows breaking the declared bounds
+        or enums are left out by the query itself; when the result is short of rows, their
+        issues are looked up and raised as :class:`InputSchemaError`.
+        """
+        _check_layout(layout)
         con = self._connect()
         try:
             con.register("__fp_arrow", table)
             source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra)
-            bad = con.execute(
-                f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} WHERE {BAD} LIMIT 5"
-            ).fetchall()
-            if bad:
-                shown = "; ".join(f"{k}: {[i['field'] for i in issues]}" for k, issues in bad)
-                raise InputSchemaError(
-                    f"输入表有不符合声明的记录 / rows break the declared bounds or enums: {shown}"
-                )
-            query, lowered = self.query(con, source, as_of, params)
+            lowered = self.lower(as_of, params, self._arrow_nullable(con, table, source))
             self.specs = tuple((o.name, o.render) for o in lowered.outputs)
+            key = self.policy.model.input.key_field if self.policy.model.input else None
+            # the wide layout takes the key column from the input itself (zero-copy): rows
+            # come out in input order, and a result with every row has left none out
+            own_key = layout == "wide" and key is not None and key in table.schema.names
+            query = lowered.select_sql(self._valid(source), "duckdb", layout, key=not own_key)
             result: pa.Table = _arrow_table(con, query)
+            if result.num_rows != table.num_rows:
+                self._raise_bad(con)
+                raise AssertionError("rows were left out, yet none breaks the schema")
+            if own_key:
+                assert key is not None
+                column = table.column(key)
+                want = self.schema.field(key).type
+                if column.type != want:
+                    column = column.cast(want)
+                result = result.add_column(0, pa.field("household_id", want), column)
             return result
         finally:
             con.close()
+
+    def _arrow_nullable(self, con: Any, table: pa.Table, source: str) -> frozenset[str]:
+        """The required inputs that are NULL somewhere: top-level ones from Arrow's null
+        counts (no scan), nested ones (``members[].age``) by one scan of ``source``."""
+        found: set[str] = set()
+        nested: list[str] = []
+        for p in self.patterns:
+            if "." in p:
+                nested.append(p)
+            elif p in table.schema.names:
+                if table.column(p).null_count:
+                    found.add(p)
+            elif table.num_rows:
+                found.add(p)  # a missing column reads as all NULL
+        if nested:
+            counts = ", ".join(
+                f"coalesce(sum({S.render(null_count_sql(p), 'duckdb')}), 0)" for p in nested
+            )
+            row = con.execute(f"SELECT {counts} FROM {source}").fetchall()[0]
+            found.update(p for p, n in zip(nested, row, strict=True) if n)
+        return frozenset(found)
+
+    def _valid(self, source: str) -> str:
+        """``source`` without the rows breaking the declared bounds or enums (the check
+        runs in the same pass as the evaluation)."""
+        bad_expr = bad_sql(self.policy)
+        if bad_expr == S.Lit(False, S.BOOL):
+            return source
+        return f"(SELECT * FROM {source} WHERE NOT {S.render(bad_expr, 'duckdb')})"
+
+    def _raise_bad(self, con: Any) -> None:
+        """Raise :class:`InputSchemaError` naming the first rows that break the schema."""
+        bad = con.execute(
+            f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} WHERE {BAD} LIMIT 5"
+        ).fetchall()
+        if bad:
+            shown = "; ".join(f"{k}: {[i['field'] for i in issues]}" for k, issues in bad)
+            raise InputSchemaError(
+                f"输入表有不符合声明的记录 / rows break the declared bounds or enums: {shown}"
+            )
 
     def evaluate_records(
         self,
         records: Iterable[Mapping[str, Any]],
         as_of: dt.date | str | None = None,
         params: Mapping[str, Any] | None = None,
+        *,
+        layout: Layout = "list",
     ) -> list[dict[str, Any]]:
-        """Validate household dicts (raising on a rejected one), evaluate, render as JSON."""
+        """Validate household dicts (raising on a rejected one), evaluate, render as JSON.
+
+        ``layout="wide"``: each row as ``{"household_id": …, rule id: True/None/False}``.
+        """
         households = [self.policy.validate(dict(r)) for r in records]
         table = households_to_arrow(self.policy, households)
-        result = self.evaluate_arrow(table, as_of, params)
+        result = self.evaluate_arrow(table, as_of, params, layout=layout)
+        if layout == "wide":
+            rows: list[dict[str, Any]] = result.to_pylist()
+            return rows
         specs = self.render_specs(as_of, params)
         return [row_json(r, specs) for r in result.to_pylist()]
 
@@ -311,6 +380,7 @@ class ColumnarEngine:
         *,
         rejected: str | Path | None = None,
         ignore_extra: bool = False,
+        layout: Layout = "list",
     ) -> Counts:
         """Parquet in, Parquet (or JSON Lines, by suffix) out; invalid rows to ``rejected``.
 
@@ -318,6 +388,7 @@ class ColumnarEngine:
         (:mod:`~fanpin_rules.columnar.validate`); a row that breaks them is a rejected record
         (file, 1-based row, field, reason) and is not evaluated.  Outputs are written to
         temporary files and renamed on success, so an interrupted run leaves nothing behind.
+        ``layout`` as in :meth:`evaluate_arrow`.
         """
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -325,7 +396,15 @@ class ColumnarEngine:
         listing = "[" + ", ".join(S._string(p, "duckdb") for p in paths) + "]"
         reader = f"read_parquet({listing}, filename = true, file_row_number = true)"
         return self._evaluate_source(
-            reader, pq.read_schema(paths[0]), None, output, rejected, as_of, params, ignore_extra
+            reader,
+            pq.read_schema(paths[0]),
+            None,
+            output,
+            rejected,
+            as_of,
+            params,
+            ignore_extra,
+            layout,
         )
 
     def evaluate_table(
@@ -338,6 +417,7 @@ class ColumnarEngine:
         rejected: str | Path | None = None,
         ignore_extra: bool = False,
         source_name: str = "<table>",
+        layout: Layout = "list",
     ) -> Counts:
         """An Arrow table in, a file out, as :meth:`evaluate_parquet`."""
         reader = (
@@ -345,7 +425,7 @@ class ColumnarEngine:
             "CAST(row_number() OVER () - 1 AS BIGINT) AS file_row_number FROM __fp_arrow)"
         )
         return self._evaluate_source(
-            reader, table.schema, table, output, rejected, as_of, params, ignore_extra
+            reader, table.schema, table, output, rejected, as_of, params, ignore_extra, layout
         )
 
     def _evaluate_source(
@@ -358,7 +438,9 @@ class ColumnarEngine:
         as_of: dt.date | str | None,
         params: Mapping[str, Any] | None,
         ignore_extra: bool,
+        layout: Layout = "list",
     ) -> Counts:
+        _check_layout(layout)
         out = Path(output)
         rej = Path(rejected) if rejected is not None else default_rejected_path(out)
         con = self._connect()
@@ -377,7 +459,8 @@ class ColumnarEngine:
             tmp_out = _temp_beside(out)
             tmps.append(tmp_out)
             specs = tuple((o.name, o.render) for o in lowered.outputs)
-            _copy(con, lowered.select_sql(valid, "duckdb"), tmp_out, out, specs)
+            query = lowered.select_sql(valid, "duckdb", layout)
+            _copy(con, query, tmp_out, out, specs if layout == "list" else None)
             rej_query = (
                 f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
                 f"file_row_number + 1 AS row, {ISSUES} AS issues "
@@ -406,6 +489,11 @@ ISSUES = "__fp_issues"
 BAD = "__fp_bad"
 
 
+def _check_layout(layout: str) -> None:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+
+
 def _key_sql(policy: Any) -> str:
     key = policy.model.input.key_field if policy.model.input is not None else None
     return S.quote(key, "duckdb") if key else "NULL"
@@ -432,6 +520,7 @@ def evaluate_table(
     *,
     rejected_path: str | Path | None = None,
     ignore_extra: bool = False,
+    layout: Layout = "list",
 ) -> Counts:
     """Evaluate a batch with the embedded columnar engine; ``read = decided + rejected``.
 
@@ -441,6 +530,8 @@ def evaluate_table(
     in ``.jsonl``; one row per decided household with ``household_id``, ``fired``,
     ``undetermined``, ``missing_inputs`` and ``values``.  Rejected records go to
     ``rejected_path`` (default ``<output>.rejected.jsonl``) with their source, row and issues.
+    ``layout="wide"`` writes ``household_id`` and one BOOLEAN column per rule id instead
+    (true = fired, NULL = undetermined, false = not fired).
     """
     engine = ColumnarEngine(policy)
     if isinstance(input_path_or_relation, pa.Table):
@@ -451,6 +542,7 @@ def evaluate_table(
             params,
             rejected=rejected_path,
             ignore_extra=ignore_extra,
+            layout=layout,
         )
     paths = (
         input_path_or_relation
@@ -466,9 +558,16 @@ def evaluate_table(
             params,
             rejected_path,
             ignore_extra,
+            layout,
         )
     return engine.evaluate_parquet(
-        list(paths), output_path, as_of, params, rejected=rejected_path, ignore_extra=ignore_extra
+        list(paths),
+        output_path,
+        as_of,
+        params,
+        rejected=rejected_path,
+        ignore_extra=ignore_extra,
+        layout=layout,
     )
 
 
@@ -480,6 +579,7 @@ def _evaluate_jsonl(
     params: Mapping[str, Any] | None,
     rejected: str | Path | None,
     ignore_extra: bool,
+    layout: Layout = "list",
 ) -> Counts:
     """JSON Lines: each record validated by the policy's schema, the valid ones evaluated."""
     import json
@@ -512,7 +612,9 @@ def _evaluate_jsonl(
     table = households_to_arrow(engine.policy, households)
     out = Path(output)
     rej = Path(rejected) if rejected is not None else default_rejected_path(out)
-    counts = engine.evaluate_table(table, out, as_of, params, rejected=rej, source_name="jsonl")
+    counts = engine.evaluate_table(
+        table, out, as_of, params, rejected=rej, source_name="jsonl", layout=layout
+    )
     if problems:
         tmp = _temp_beside(rej)
         try:

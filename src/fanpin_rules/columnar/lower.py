@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -51,12 +51,17 @@ from fanpin_rules.types import T
 
 __all__ = [
     "INPUT_SCALES",
+    "LAYOUTS",
     "L",
+    "Layout",
     "Lowered",
     "LoweringError",
     "OutputValue",
     "lower_policy",
 ]
+
+Layout = Literal["list", "wide"]
+LAYOUTS: tuple[Layout, ...] = ("list", "wide")
 
 # Decimal scales of the input columns (see columnar.schema): money has 2 decimals, number 10.
 INPUT_SCALES = {"money": 2, "number": 10}
@@ -107,6 +112,9 @@ class L:
     path: S.Sql | None = None  # record values: text path of the record in the input
     pattern: str | None = None  # record values: the path with list indexes erased
     cols: Mapping[str, L] | None = None  # multi-output table rows, by column
+    # a list value: a boolean that holds exactly where the list is not empty (when known)
+    nonempty: S.Sql | None = None
+    positive: bool = False  # never zero or negative (a validated input with such a bound)
 
 
 BOOL_T = T("bool")
@@ -184,11 +192,17 @@ class Lowered:
     missing_column: str
     hoisted: tuple[tuple[str, tuple[tuple[str, S.Sql], ...]], ...] = ()  # list col -> aggs
 
-    def select_sql(self, source: str, dialect: S.Dialect) -> str:
+    def select_sql(
+        self, source: str, dialect: S.Dialect, layout: Layout = "list", *, key: bool = True
+    ) -> str:
         """One SQL query over ``source`` (a table or view name, already quoted/safe).
 
-        Rows come out in the order of ``source``.
+        Rows come out in the order of ``source``.  ``layout`` chooses the result columns
+        (:meth:`final_columns` or :meth:`wide_columns`); ``key=False`` leaves the household
+        key out of the wide layout (the caller attaches the input's own column).
         """
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
         ctes = []
         prev = source
         q = S.quote
@@ -228,17 +242,32 @@ class Lowered:
             prev = "__fp_j"
         for i, stage in enumerate(self.stages):
             cols = ", ".join(
-                f"{S.render(expr, dialect)} AS {S.quote(name, dialect)}" for name, expr in stage
+                f"{S.render(S.simplify(expr), dialect)} AS {S.quote(name, dialect)}"
+                for name, expr in stage
             )
             name = f"__fp_s{i}"
             ctes.append(f"{name} AS (SELECT *, {cols} FROM {prev})")
             prev = name
+        columns = self.final_columns() if layout == "list" else self.wide_columns(key=key)
         final = ", ".join(
-            f"{S.render(expr, dialect)} AS {S.quote(name, dialect)}"
-            for name, expr in self.final_columns()
+            f"{S.render(S.simplify(expr), dialect)} AS {S.quote(name, dialect)}"
+            for name, expr in columns
         )
         order = f" ORDER BY {ROW_ID}" if self.hoisted else ""
         return f"WITH {', '.join(ctes)} SELECT {final} FROM {prev}{order}"
+
+    def wide_columns(self, *, key: bool = True) -> list[tuple[str, S.Sql]]:
+        """The wide layout: ``household_id``, then one BOOLEAN column per rule id (sorted):
+        true = fired, NULL = undetermined, false = not fired."""
+        out: list[tuple[str, S.Sql]] = []
+        if key:
+            out.append(
+                ("household_id", S.Col(self.key_column) if self.key_column else S.Null(S.TEXT))
+            )
+        # a truth is NULL exactly when it is unknown (see the module docstring), and a
+        # conclusion that can never be unknown has no missing-input column
+        out.extend((rid, S.Col(col)) for rid, col, _ in self.conclusions)
+        return out
 
     def final_columns(self) -> list[tuple[str, S.Sql]]:
         key: S.Sql = S.Col(self.key_column) if self.key_column else S.Null(S.TEXT)
@@ -359,8 +388,10 @@ class Lowering:
         params: Mapping[str, ParamBinding],
         nullable: frozenset[str] | None,
         hoist: bool = True,
+        validated: bool = False,
     ) -> None:
         self.model = model
+        self.validated = validated
         self.types = types
         self.table_columns = table_columns
         self.as_of = as_of
@@ -621,9 +652,8 @@ class Lowering:
                     return True
 
             # best true row (first in preference order); NULL when no row is true
-            best = S.Case(
-                tuple((is_true[i], S.Lit(i, S.INT)) for i in order),
-            )
+            # (-1: no row is true; never NULL, so that "best = i" is never NULL either)
+            best = S.Case(tuple((is_true[i], S.Lit(i, S.INT)) for i in order), S.Lit(-1, S.INT))
             # the table is undetermined when a blocker of the best row (or, with no true
             # row, any row) is unknown
             blocked_whens: list[tuple[S.Sql, S.Sql]] = []
@@ -683,9 +713,12 @@ class Lowering:
                 sel = S.Op("=", bcol, S.Lit(i, S.INT)) if hit in ("first", "priority") else TRUE
                 if blk is None:
                     # no row can be unknown: a row holds exactly when it is selected
-                    rows["row:" + row.rule_id] = truth_l(
-                        S.Call("coalesce", (S.Op("AND", is_true[i], sel), FALSE)), None, None
-                    )
+                    # (first / priority: the selected row is a true row)
+                    if hit in ("first", "priority"):
+                        held: S.Sql = sel  # never NULL
+                    else:
+                        held = S.Call("coalesce", (is_true[i], FALSE))
+                    rows["row:" + row.rule_id] = truth_l(held, None, None)
                     continue
                 whens: list[tuple[S.Sql, S.Sql]] = []
                 mwhens: list[tuple[S.Sql, S.Sql]] = []
@@ -835,7 +868,11 @@ class Lowering:
         if literal_texts and table.aggregation is None:
             # rows that write a text: the texts of the true rows, without a lambda
             texts = tuple(S.Case(((trues[i], items[i]),)) for i in order)
-            res = L(S.Call("present_texts", texts), T("list", elem=elem_t))
+            # not empty exactly when some row is true (every row is known where the list is)
+            nonempty = (
+                S.Call("coalesce", (S.or_all([trues[i] for i in order]), FALSE)) if order else FALSE
+            )
+            res = L(S.Call("present_texts", texts), T("list", elem=elem_t), nonempty=nonempty)
             if unk is not None:
                 res = attrs.evolve(res, v=S.Case(((unk, S.Null()),), res.v), unk=unk, miss=miss)
             return res
@@ -1020,7 +1057,7 @@ class Lowering:
             return self.set_lit(e, frames)
         if isinstance(e, ast.Neg):
             x = self.expr(e.operand, frames)
-            return attrs.evolve(x, v=S.Op("-", S.Lit(0, S.INT), x.v))
+            return attrs.evolve(x, v=S.Op("-", S.Lit(0, S.INT), x.v), positive=False)
         if isinstance(e, ast.If):
             return self.if_expr(e, frames)
         raise AssertionError(type(e).__name__)
@@ -1101,7 +1138,8 @@ class Lowering:
             return L(v, t, unk, miss, absent, record=sub, path=path, pattern=pattern)
         if t.kind == "list" and t.elem is not None and t.elem.kind == "record":
             return L(v, t, unk, miss, absent, path=path, pattern=pattern)
-        return L(v, t, unk, miss, absent, scale=scale, integer=integer)
+        positive = self.validated and not has_default and _bounded_positive(f)
+        return L(v, t, unk, miss, absent, scale=scale, integer=integer, positive=positive)
 
     def _may_be_null(self, rec: L, f: ast.Field) -> bool:
         if self.nullable is None:
@@ -1167,6 +1205,12 @@ class Lowering:
         if a.record is not None or b.record is not None:
             raise LoweringError(f"comparison {op}", "comparing records", span)
         sop = {"!=": "<>", "≠": "<>", "≤": "<=", "≥": ">=", "＝": "="}.get(op, op)
+        # a whole number compared with a literal written as a whole number: both BIGINT
+        # (the same comparison, without casting the column to DECIMAL on every row)
+        if a.integer and a.int_flag is None:
+            b = _as_int_lit(b)
+        if b.integer and b.int_flag is None:
+            a = _as_int_lit(a)
         left, right = a.v, b.v
         if a.den is not None or b.den is not None:
             left = (
@@ -1277,8 +1321,18 @@ class Lowering:
     def _divide(self, e: ast.BinOp, a: L, b: L, t: T) -> L:
         na, da, sa, sda = self._frac(a)
         nb, db, sb, sdb = self._frac(b)
-        num = S.Op("*", S.Cast(na, S.decimal(sa)), S.Cast(db, S.decimal(sdb)))
-        den = S.Op("*", S.Cast(da, S.decimal(sda)), S.Cast(nb, S.decimal(sb)))
+        num: S.Sql = S.Op("*", S.Cast(na, S.decimal(sa)), S.Cast(db, S.decimal(sdb)))
+        den: S.Sql = S.Op("*", S.Cast(da, S.decimal(sda)), S.Cast(nb, S.decimal(sb)))
+        if b.positive and b.den is None:
+            # a validated divisor bounded above zero: no sign or zero test; x / 1 needs no
+            # multiplication by the denominator 1
+            if a.den is None:
+                num, den = S.Cast(na, S.decimal(sa)), S.Cast(nb, S.decimal(sb))
+            res = self._value_result(num, t, [a, b], scale=sa + sdb)
+            absent, unk, _ = self._gone([a, b])
+            gone = _or(absent, unk)
+            den_p: S.Sql = den if gone is None else S.Case(((gone, S.Null()),), den)
+            return attrs.evolve(res, den=den_p, dscale=sda + sb, integer=False)
         msg = f"除数为零 / division by zero at {e.span.where()}"
         zero = S.Op("=", nb, S.Lit(0, S.INT))
         neg = S.Op("<", nb, S.Lit(0, S.INT))
@@ -1359,6 +1413,9 @@ class Lowering:
                 raise LoweringError("is empty", "testing a record for emptiness", e.span)
             if x.t.kind in ("text", "strlit", "enum") or x.t.kind == "any":
                 test: S.Sql = S.Op("=", S.Call("trim_ws", (x.v,)), S.Lit("", S.TEXT))
+            elif x.nonempty is not None:
+                # a list of the texts of true rows: empty when no row is true (no list built)
+                test = S.Not(x.nonempty)
             else:
                 test = S.Op("=", S.Call("len", (x.v,)), S.Lit(0, S.INT))
             whens: list[tuple[S.Sql, S.Sql]] = []
@@ -1704,6 +1761,28 @@ def _list_sum(lst: S.Sql, t: S.SqlType) -> S.Sql:
     return S.Call("list_sum", (lst, zero))
 
 
+def _as_int_lit(x: L) -> L:
+    """x, a decimal literal with a whole value within BIGINT, as a BIGINT literal."""
+    v = x.v
+    if (
+        isinstance(v, S.Lit)
+        and v.type.kind == "decimal"
+        and x.den is None
+        and x.unk is None
+        and not x.absent
+        and isinstance(v.value, Decimal)
+        and v.value == v.value.to_integral_value()
+        and abs(v.value) < 2**63
+    ):
+        return attrs.evolve(x, v=S.Lit(int(v.value), S.INT), scale=0)
+    return x
+
+
+def _bounded_positive(f: ast.Field) -> bool:
+    """Whether the field's declared bounds rule out zero and negative values."""
+    return any((b.op == ">=" and b.value > 0) or (b.op == ">" and b.value >= 0) for b in f.bounds)
+
+
 def _field(record: ast.RecordDecl, name: str) -> ast.Field | None:
     for f in record.fields:
         if f.key == name or f.label == name:
@@ -1922,16 +2001,27 @@ def lower_policy(
     nullable: frozenset[str] | None = None,
     *,
     hoist: bool = True,
+    validated: bool = False,
 ) -> Lowered:
     """Lower a loaded :class:`~fanpin_rules.policy.Policy` for one date and parameter set.
 
     ``nullable`` lists the required inputs (as :func:`required_patterns`) that may be
-    missing in the data; ``None`` means any may be.  Raises :class:`LoweringError` for a
+    missing in the data; ``None`` means any may be.  ``validated``: every row evaluated
+    satisfies the declared bounds (the engines evaluate only rows that passed
+    :mod:`~fanpin_rules.columnar.validate`), so a divisor bounded ``>= 1`` needs no sign or
+    zero test.  Raises :class:`LoweringError` for a
     construct the columnar engines cannot reproduce exactly.
     """
     model: PolicyModel = policy.model
     low = Lowering(
-        model, policy.checked.types, policy.checked.table_columns, as_of, params, nullable, hoist
+        model,
+        policy.checked.types,
+        policy.checked.table_columns,
+        as_of,
+        params,
+        nullable,
+        hoist,
+        validated,
     )
     outs = _Outputs(low)
     outputs: list[OutputValue] = []

@@ -571,3 +571,54 @@ def or_all(items: Sequence[Sql]) -> Sql:
     for x in items[1:]:
         out = Op("OR", out, x)
     return out
+
+
+def _is_bool_lit(e: Sql, value: bool) -> bool:
+    return isinstance(e, Lit) and e.type.kind == "bool" and e.value is value
+
+
+def simplify(e: Sql) -> Sql:
+    """e with boolean identities removed, bottom-up; the value is the same on every row.
+
+    ``x = TRUE`` is ``x`` and ``x = FALSE`` is ``NOT x`` for a boolean ``x`` (also when ``x``
+    is NULL); ``TRUE AND x`` and ``FALSE OR x`` are ``x``; ``NOT`` of a literal is folded.
+    Nothing that could raise (``error``) is ever dropped.
+
+    >>> render(simplify(Op("AND", Lit(True, BOOL), Op("=", Col("a"), Lit(False, BOOL)))), "duckdb")
+    'NOT "a"'
+    """
+
+    def step(n: Sql) -> Sql | None:
+        if isinstance(n, Lambda | Lit | Col | Var | Idx | Null):
+            return n if not isinstance(n, Lambda) else Lambda(n.params, simplify(n.body))
+        if isinstance(n, Op):
+            left, right = simplify(n.left), simplify(n.right)
+            if n.op == "=":
+                for a, b in ((left, right), (right, left)):
+                    if _is_bool_lit(b, True):
+                        return a
+                    if _is_bool_lit(b, False):
+                        return Not(a)
+            if n.op == "AND":
+                if _is_bool_lit(left, True):
+                    return right
+                if _is_bool_lit(right, True):
+                    return left
+            if n.op == "OR":
+                if _is_bool_lit(left, False):
+                    return right
+                if _is_bool_lit(right, False):
+                    return left
+            if left is n.left and right is n.right:
+                return n
+            return Op(n.op, left, right)
+        if isinstance(n, Not):
+            inner = simplify(n.operand)
+            if isinstance(inner, Lit) and inner.type.kind == "bool":
+                return Lit(not inner.value, BOOL)
+            if isinstance(inner, Not):
+                return inner.operand
+            return n if inner is n.operand else Not(inner)
+        return None  # other nodes: their children are simplified by transform
+
+    return transform(e, step)
