@@ -99,6 +99,23 @@ def test_every_policy_in_the_repo(path: Path) -> None:
     assert format_text(once, str(path)) == once
 
 
+CANONICAL = sorted(
+    [
+        *(ROOT / "policies").rglob("*.policy"),
+        *(ROOT / "examples").glob("*.policy"),
+        ROOT / "benchmarks" / "reference_ruleset.policy",
+    ]
+)
+
+
+@pytest.mark.parametrize("path", CANONICAL, ids=[p.relative_to(ROOT).as_posix() for p in CANONICAL])
+def test_shipped_policies_are_formatted(path: Path) -> None:
+    """The shipped policy, the examples and the benchmark ruleset are in canonical layout
+    (``make lint`` runs ``fanpin fmt --check`` on them too)."""
+    text = path.read_text("utf-8-sig")
+    assert format_text(text, str(path)) == text, f"run: fanpin fmt {path.relative_to(ROOT)}"
+
+
 def test_the_repo_has_policies_to_format() -> None:
     names = {p.name for p in REPO_POLICIES}
     assert {"ewenki_2024q2.policy", "rules.policy", "language_tour.policy"} <= names
