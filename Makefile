@@ -25,6 +25,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests examples benchmarks)
 	$(BIN)/ruff format --check $(wildcard src tests examples benchmarks)
+	$(BIN)/fanpin fmt --check policies examples/*.policy benchmarks/reference_ruleset.policy
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
