@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -200,9 +201,10 @@ class ColumnarEngine:
 
     # ------------------------------------------------------------ running
     def _connect(self) -> Any:
-        import duckdb
-
-        return duckdb.connect(config={"preserve_insertion_order": True})
+        """A fresh connection (its own temporary views and registered tables) to the
+        process's in-memory DuckDB database: opening a database costs ~10 ms, a cursor
+        on it ~0.2 ms."""
+        return _cursor()
 
     def _nullable(self, con: Any, source: str) -> frozenset[str]:
         """The required inputs that are NULL somewhere in the data (one scan)."""
@@ -229,12 +231,20 @@ class ColumnarEngine:
         from_sql: str,
         ignore_extra: bool,
         extra: tuple[str, ...] = (),
+        checked: bool = True,
     ) -> str:
-        """Views over the input: the policy's layout, then the same with each row's issues."""
+        """Views over the input: the policy's layout, then (``checked``) the same with each
+        row's issues."""
         cols = source_columns(self.schema, present, ignore_extra=ignore_extra)
         body = ", ".join(f"{S.render(e, 'duckdb')} AS {S.quote(n, 'duckdb')}" for n, e in cols)
         body += "".join(f", {S.quote(n, 'duckdb')}" for n in extra)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT {body} FROM {from_sql}")
+        if checked:
+            self._checked_view(con)
+        return INPUT_VIEW
+
+    def _checked_view(self, con: Any) -> None:
+        """The view of the input with each row's issues (``ISSUES``, where ``BAD``)."""
         bad = S.render(bad_sql(self.policy), "duckdb")
         issues = S.render(issues_sql(self.policy), "duckdb")
         # the cheap test on every row; the list of issues only on the rows that fail it
@@ -243,7 +253,6 @@ class ColumnarEngine:
             f"CASE WHEN {BAD} THEN {issues} END AS {ISSUES} "
             f"FROM (SELECT *, {bad} AS {BAD} FROM {INPUT_VIEW})"
         )
-        return INPUT_VIEW
 
     def query(
         self,
@@ -281,7 +290,7 @@ class ColumnarEngine:
         con = self._connect()
         try:
             con.register("__fp_arrow", table)
-            source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra)
+            source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra, checked=False)
             lowered = self.lower(as_of, params, self._arrow_nullable(con, table, source))
             self.specs = tuple((o.name, o.render) for o in lowered.outputs)
             key = self.policy.model.input.key_field if self.policy.model.input else None
@@ -335,6 +344,7 @@ class ColumnarEngine:
 
     def _raise_bad(self, con: Any) -> None:
         """Raise :class:`InputSchemaError` naming the first rows that break the schema."""
+        self._checked_view(con)
         bad = con.execute(
             f"SELECT {_key_sql(self.policy)}, {ISSUES} FROM {CHECKED_VIEW} WHERE {BAD} LIMIT 5"
         ).fetchall()
@@ -485,6 +495,25 @@ class ColumnarEngine:
 
 
 CHECKED_VIEW = "__fp_checked"
+_DATABASE: tuple[int, Any] | None = None  # (process id, the in-memory database)
+_DATABASE_LOCK = threading.Lock()
+
+
+def _cursor() -> Any:
+    """A new connection to this process's in-memory DuckDB database (created on first use,
+    and again in a forked child, which must not share the parent's database threads)."""
+    global _DATABASE
+    import duckdb
+
+    with _DATABASE_LOCK:
+        if _DATABASE is None or _DATABASE[0] != os.getpid():
+            _DATABASE = (
+                os.getpid(),
+                duckdb.connect(":memory:", config={"preserve_insertion_order": True}),
+            )
+        return _DATABASE[1].cursor()
+
+
 ISSUES = "__fp_issues"
 BAD = "__fp_bad"
 

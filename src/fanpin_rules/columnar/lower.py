@@ -1211,6 +1211,8 @@ class Lowering:
             b = _as_int_lit(b)
         if b.integer and b.int_flag is None:
             a = _as_int_lit(a)
+        # a decimal literal at the scale it is compared at: no rescaling on every row
+        b, a = _lit_at_scale(b, a), _lit_at_scale(a, b)
         left, right = a.v, b.v
         if a.den is not None or b.den is not None:
             left = (
@@ -1776,6 +1778,30 @@ def _as_int_lit(x: L) -> L:
     ):
         return attrs.evolve(x, v=S.Lit(int(v.value), S.INT), scale=0)
     return x
+
+
+def _lit_at_scale(lit: L, other: L) -> L:
+    """``lit``, a decimal literal compared with ``other``, written at the scale of the other
+    side of the comparison (``other``, or ``other``'s numerator over its denominator), when
+    that scale is larger: the same value, but money compares with money without a cast."""
+    v = lit.v
+    if not (
+        isinstance(v, S.Lit)
+        and v.type.kind == "decimal"
+        and isinstance(v.value, Decimal)
+        and lit.den is None
+        and not other.integer
+        and other.int_flag is None
+    ):
+        return lit
+    target = other.scale - (other.dscale if other.den is not None else 0)
+    if target <= v.type.scale:
+        return lit
+    digits = len(format(abs(v.value), "f").split(".")[0].lstrip("0")) + target
+    precision = 18 if digits <= 18 else 38
+    if digits > 38:
+        return lit
+    return attrs.evolve(lit, v=S.Lit(v.value, S.decimal(target, precision)), scale=target)
 
 
 def _bounded_positive(f: ast.Field) -> bool:
