@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib.util
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fanpin_rules import EvaluationError, FanpinError, load_policy
+from fanpin_rules import EvaluationError, FanpinError, HouseholdInputError, load_policy
 from fanpin_rules.batch import evaluate_batch
 from fanpin_rules.compiler import compile_plan
 from fanpin_rules.evaluator import months_between
@@ -356,6 +357,34 @@ def test_reference_ruleset_boundaries() -> None:
                 assert_same(REFERENCE, raw, trace=True)
     at_line = REFERENCE.evaluate(base, trace=False)
     assert at_line.fired == ("B-3", "C-1")  # 8300 is not low income; 10000 is not high cost
+
+
+def test_handwritten_exact_baseline_does_the_same_work() -> None:
+    """benchmarks/handwritten_exact.py, the hand-written yardstick of the benchmark, gives
+    fanpin's values and conclusions (and rejects what fanpin rejects)."""
+    spec = importlib.util.spec_from_file_location(
+        "handwritten_exact", ROOT / "benchmarks" / "handwritten_exact.py"
+    )
+    assert spec is not None and spec.loader is not None
+    baseline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(baseline)
+    spec = importlib.util.spec_from_file_location(
+        "bench_trace", ROOT / "benchmarks" / "bench_trace.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench_trace = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_trace)
+    rows = bench_trace.reference_households(400)
+    for raw in rows:
+        result = REFERENCE.evaluate(raw, trace=False)
+        got = baseline.decide(raw)
+        assert got["values"] == result.values, raw
+        assert got["fired"] == result.fired, raw
+    for bad in ({**rows[0], "size": 0}, {**rows[0], "income_wage": "1.234"}, {**rows[0], "x": 1}):
+        with pytest.raises(HouseholdInputError):
+            REFERENCE.evaluate(bad)
+        with pytest.raises(ValueError):
+            baseline.decide(bad)
 
 
 # ---------------------------------------------------------------- what the compiled code cannot do

@@ -331,7 +331,7 @@ class Policy:
         hh = (
             household
             if isinstance(household, Household)
-            else self.validate(household, ignore_extra=ignore_extra)
+            else self.schema.validate(household, ignore_extra=ignore_extra)
         )
         when = _as_date(as_of) if as_of is not None else self.default_as_of
         bindings: Mapping[str, ParamBinding]
@@ -344,6 +344,21 @@ class Policy:
                     self._params_cache.clear()
                 found = self._params_cache[when] = MappingProxyType(self.resolve_params(when))
             bindings = found
+        if engine == "compiled":  # the common case, without a further call
+            out = self.compiled.run(hh, when, bindings, trace=trace)
+            if out is not None:
+                return Result(
+                    hh.household_id,
+                    self.info,
+                    when,
+                    out.values,
+                    out.fired,
+                    out.undetermined,
+                    out.params,
+                    hh.missing,
+                    hh.ignored_keys,
+                    out.trace,
+                )
         return self.evaluate_validated(hh, when, bindings, trace=trace, engine=engine)
 
     def evaluate_validated(
