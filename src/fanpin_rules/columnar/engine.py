@@ -22,8 +22,18 @@ import attrs
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from fanpin_rules.columnar import sql as S
-from fanpin_rules.columnar.lower import LAYOUTS, Layout, Lowered, lower_policy, required_patterns
+from fanpin_rules.columnar.lower import (
+    LAYOUTS,
+    NARROW_MAGNITUDE,
+    Layout,
+    Lowered,
+    lower_policy,
+    narrow_decimal,
+    required_patterns,
+)
 from fanpin_rules.columnar.results import row_json
+from fanpin_rules.columnar.schema import MONEY as MONEY_TYPE
+from fanpin_rules.columnar.schema import NUMBER as NUMBER_TYPE
 from fanpin_rules.columnar.schema import InputSchemaError, arrow_schema, households_to_arrow
 from fanpin_rules.columnar.validate import bad_sql, issues_sql
 from fanpin_rules.evaluator import ParamBinding
@@ -184,10 +194,22 @@ class ColumnarEngine:
         as_of: dt.date | str | None = None,
         params: Mapping[str, Any] | None = None,
         nullable: frozenset[str] | None = None,
+        *,
+        narrow: bool = False,
     ) -> Lowered:
+        """The policy lowered for one date and parameter set (``narrow``: see
+        :func:`~fanpin_rules.columnar.lower.lower_policy`)."""
         when, bindings = self.bindings(as_of, params)
         # every engine evaluates only rows that passed the declared bounds (validate.py)
-        return lower_policy(self.policy, when, bindings, nullable, hoist=self.hoist, validated=True)
+        return lower_policy(
+            self.policy,
+            when,
+            bindings,
+            nullable,
+            hoist=self.hoist,
+            validated=True,
+            narrow=narrow,
+        )
 
     def sql(
         self,
@@ -232,10 +254,14 @@ class ColumnarEngine:
         ignore_extra: bool,
         extra: tuple[str, ...] = (),
         checked: bool = True,
+        narrow: bool = False,
     ) -> str:
         """Views over the input: the policy's layout, then (``checked``) the same with each
-        row's issues."""
+        row's issues.  ``narrow``: money and number columns read as the decimals of the
+        narrow plan (checked casts)."""
         cols = source_columns(self.schema, present, ignore_extra=ignore_extra)
+        if narrow:
+            cols = [(n, _narrow_column(self.schema.field(n).type, e)) for n, e in cols]
         body = ", ".join(f"{S.render(e, 'duckdb')} AS {S.quote(n, 'duckdb')}" for n, e in cols)
         body += "".join(f", {S.quote(n, 'duckdb')}" for n in extra)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {INPUT_VIEW} AS SELECT {body} FROM {from_sql}")
@@ -284,21 +310,36 @@ class ColumnarEngine:
         One pass over the data: the NULL required inputs come from the Arrow columns' null
         counts (a scan only for nested fields), and the rows breaking the declared bounds
         or enums are left out by the query itself; when the result is short of rows, their
-        issues are looked up and raised as :class:`InputSchemaError`.
+        issues are looked up and raised as :class:`InputSchemaError`.  The wide layout
+        first runs the narrow plan (64-bit decimals, see
+        :data:`~fanpin_rules.columnar.lower.NARROW_MAGNITUDE`) and, should a value not fit
+        it, the plan with 38-digit decimals.
         """
+        import duckdb
+
         _check_layout(layout)
         con = self._connect()
         try:
             con.register("__fp_arrow", table)
-            source = self._prepare(con, table.schema, "__fp_arrow", ignore_extra, checked=False)
-            lowered = self.lower(as_of, params, self._arrow_nullable(con, table, source))
-            self.specs = tuple((o.name, o.render) for o in lowered.outputs)
             key = self.policy.model.input.key_field if self.policy.model.input else None
             # the wide layout takes the key column from the input itself (zero-copy): rows
             # come out in input order, and a result with every row has left none out
             own_key = layout == "wide" and key is not None and key in table.schema.names
-            query = lowered.select_sql(self._valid(source), "duckdb", layout, key=not own_key)
-            result: pa.Table = _arrow_table(con, query)
+            # (the list layout's values keep their types: no narrow plan for it)
+            for narrow in (True, False) if layout == "wide" else (False,):
+                source = self._prepare(
+                    con, table.schema, "__fp_arrow", ignore_extra, checked=False, narrow=narrow
+                )
+                nullable = self._arrow_nullable(con, table, source)
+                lowered = self.lower(as_of, params, nullable, narrow=narrow)
+                self.specs = tuple((o.name, o.render) for o in lowered.outputs)
+                query = lowered.select_sql(self._valid(source), "duckdb", layout, key=not own_key)
+                try:
+                    result: pa.Table = _arrow_table(con, query)
+                    break
+                except (duckdb.ConversionException, duckdb.OutOfRangeException):
+                    if not narrow:
+                        raise
             if result.num_rows != table.num_rows:
                 self._raise_bad(con)
                 raise AssertionError("rows were left out, yet none breaks the schema")
@@ -516,6 +557,15 @@ def _cursor() -> Any:
 
 ISSUES = "__fp_issues"
 BAD = "__fp_bad"
+
+
+def _narrow_column(t: pa.DataType, expr: S.Sql) -> S.Sql:
+    """A top-level input column as the narrow plan reads it (money DECIMAL(14, 2), …)."""
+    if t == MONEY_TYPE:
+        return S.Cast(expr, narrow_decimal(2, NARROW_MAGNITUDE["money"]))
+    if t == NUMBER_TYPE:
+        return S.Cast(expr, narrow_decimal(10, NARROW_MAGNITUDE["number"]))
+    return expr
 
 
 def _check_layout(layout: str) -> None:

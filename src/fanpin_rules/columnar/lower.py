@@ -52,6 +52,7 @@ from fanpin_rules.types import T
 __all__ = [
     "INPUT_SCALES",
     "LAYOUTS",
+    "NARROW_MAGNITUDE",
     "L",
     "Layout",
     "Lowered",
@@ -62,6 +63,36 @@ __all__ = [
 
 Layout = Literal["list", "wide"]
 LAYOUTS: tuple[Layout, ...] = ("list", "wide")
+
+# The narrow plan (DuckDB): every top-level input of these types is assumed to stay within
+# these magnitudes; money and number columns are cast to the matching DECIMAL(p, s) when read
+# and whole numbers when converted to decimals.  Every such CAST is checked by DuckDB, so data
+# beyond them stops the query (the engine then runs the wide plan), never a wrong result.
+# Decimal arithmetic within 18 digits runs on 64-bit integers instead of 128-bit ones.
+NARROW_MAGNITUDE = {
+    "money": Decimal("999999999999.99"),  # DECIMAL(14, 2)
+    "number": Decimal("99999999.9999999999"),  # DECIMAL(18, 10)
+    "int": Decimal("999999999"),  # DECIMAL(9, 0) when used with decimals
+}
+
+
+def narrow_decimal(scale: int, mag: Decimal | None) -> S.SqlType:
+    """The narrowest DECIMAL(p, scale) holding every value with |value| <= mag (38 when
+    mag is unknown or too large)."""
+    if mag is None:
+        return S.decimal(scale)
+    digits = len(str(int(mag))) if mag >= 1 else 0
+    precision = max(1, digits + scale)
+    return S.decimal(scale, precision if precision <= 38 else 38)
+
+
+def _mag_sum(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a + b
+
+
+def _mag_product(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a * b
+
 
 # Decimal scales of the input columns (see columnar.schema): money has 2 decimals, number 10.
 INPUT_SCALES = {"money": 2, "number": 10}
@@ -115,6 +146,10 @@ class L:
     # a list value: a boolean that holds exactly where the list is not empty (when known)
     nonempty: S.Sql | None = None
     positive: bool = False  # never zero or negative (a validated input with such a bound)
+    # narrow plans (see NARROW_MAGNITUDE): an upper bound of |value| (of the numerator of a
+    # quotient) and of its denominator; None = unknown
+    mag: Decimal | None = None
+    dmag: Decimal | None = None
 
 
 BOOL_T = T("bool")
@@ -389,9 +424,11 @@ class Lowering:
         nullable: frozenset[str] | None,
         hoist: bool = True,
         validated: bool = False,
+        narrow: bool = False,
     ) -> None:
         self.model = model
         self.validated = validated
+        self.narrow = narrow
         self.types = types
         self.table_columns = table_columns
         self.as_of = as_of
@@ -508,10 +545,10 @@ class Lowering:
         if isinstance(v, bool):
             return L(S.Lit(v, S.BOOL), t)
         if isinstance(v, int):
-            return L(S.Lit(v, S.INT), t, integer=True)
+            return L(S.Lit(v, S.INT), t, integer=True, mag=Decimal(abs(v)))
         if isinstance(v, Decimal):
             lit = dec_lit(v)
-            return L(lit, t, scale=lit.type.scale)
+            return L(lit, t, scale=lit.type.scale, mag=abs(v))
         if isinstance(v, dt.date):
             return L(S.Lit(v, S.DATE), t)
         return L(S.Lit(str(v), S.TEXT), t)
@@ -1139,7 +1176,8 @@ class Lowering:
         if t.kind == "list" and t.elem is not None and t.elem.kind == "record":
             return L(v, t, unk, miss, absent, path=path, pattern=pattern)
         positive = self.validated and not has_default and _bounded_positive(f)
-        return L(v, t, unk, miss, absent, scale=scale, integer=integer, positive=positive)
+        mag = NARROW_MAGNITUDE.get(t.kind) if self.narrow and is_root and not has_default else None
+        return L(v, t, unk, miss, absent, scale=scale, integer=integer, positive=positive, mag=mag)
 
     def _may_be_null(self, rec: L, f: ast.Field) -> bool:
         if self.nullable is None:
@@ -1216,12 +1254,12 @@ class Lowering:
         left, right = a.v, b.v
         if a.den is not None or b.den is not None:
             left = (
-                S.Op("*", self._wide(a.v, a.scale), self._wide(b.den, b.dscale))
+                S.Op("*", self._dc(a.v, a.scale, a.mag), self._dc(b.den, b.dscale, b.dmag))
                 if b.den is not None
                 else a.v
             )
             right = (
-                S.Op("*", self._wide(b.v, b.scale), self._wide(a.den, a.dscale))
+                S.Op("*", self._dc(b.v, b.scale, b.mag), self._dc(a.den, a.dscale, a.dmag))
                 if a.den is not None
                 else b.v
             )
@@ -1230,10 +1268,6 @@ class Lowering:
         if absent is not None:
             cmp = S.Case(((absent, FALSE),), cmp)
         return truth_l(cmp, S.IsNull(cmp) if unk is not None else None, miss)
-
-    def _wide(self, x: S.Sql | None, scale: int) -> S.Sql:
-        assert x is not None
-        return S.Cast(x, S.decimal(scale))
 
     def member(self, a: L, b: L, negated: bool, span: Span, cell_form: bool = False) -> L:
         """``a in b`` (element of / subset of); absent makes it false."""
@@ -1295,15 +1329,33 @@ class Lowering:
                 strict=True,
                 scale=max(a.scale, b.scale),
                 integer=a.integer and b.integer,
+                mag=_mag_sum(a.mag, b.mag),
             )
         # multiplication: widen decimals so that no engine narrows the product
-        v = S.Op("*", self._mul_operand(a), self._mul_operand(b))
+        both = a.integer and b.integer
+        v = S.Op("*", self._mul_operand(a, both), self._mul_operand(b, both))
         return self._value_result(
-            v, t, [a, b], strict=True, scale=a.scale + b.scale, integer=a.integer and b.integer
+            v,
+            t,
+            [a, b],
+            strict=True,
+            scale=a.scale + b.scale,
+            integer=both,
+            mag=_mag_product(a.mag, b.mag),
         )
 
-    def _mul_operand(self, x: L) -> S.Sql:
-        return x.v if x.integer else S.Cast(x.v, S.decimal(x.scale))
+    def _mul_operand(self, x: L, integers: bool) -> S.Sql:
+        if integers or (x.integer and not (self.narrow and x.mag is not None)):
+            return x.v
+        return self._dc(x.v, x.scale, x.mag)
+
+    def _dc(self, x: S.Sql | None, scale: int, mag: Decimal | None) -> S.Sql:
+        """x as a decimal of the given scale: DECIMAL(38, scale), or in a narrow plan the
+        narrowest type holding |x| <= mag (a checked CAST)."""
+        assert x is not None
+        if self.narrow:
+            return S.Cast(x, narrow_decimal(scale, mag))
+        return S.Cast(x, S.decimal(scale))
 
     def _arith_type(self, a: L, b: L, op: str) -> T:
         from fanpin_rules.types import arith
@@ -1315,26 +1367,38 @@ class Lowering:
         return arith(op, a.t, b.t) or T("number")
 
     def _frac(self, x: L) -> tuple[S.Sql, S.Sql, int, int]:
-        num = x.v if not x.integer else S.Cast(x.v, S.decimal(0))
+        num = x.v if not x.integer else self._dc(x.v, 0, x.mag)
         if x.den is None:
             return num, dec_lit(Decimal(1)), x.scale, 0
         return num, x.den, x.scale, x.dscale
 
+    def _mags(self, x: L) -> tuple[Decimal | None, Decimal | None]:
+        """Bounds of x's numerator and denominator (as :meth:`_frac` writes them)."""
+        return x.mag, (x.dmag if x.den is not None else Decimal(1))
+
     def _divide(self, e: ast.BinOp, a: L, b: L, t: T) -> L:
         na, da, sa, sda = self._frac(a)
         nb, db, sb, sdb = self._frac(b)
-        num: S.Sql = S.Op("*", S.Cast(na, S.decimal(sa)), S.Cast(db, S.decimal(sdb)))
-        den: S.Sql = S.Op("*", S.Cast(da, S.decimal(sda)), S.Cast(nb, S.decimal(sb)))
+        (ma, mda), (mb, mdb) = self._mags(a), self._mags(b)
+        num: S.Sql = S.Op("*", self._dc(na, sa, ma), self._dc(db, sdb, mdb))
+        den: S.Sql = S.Op("*", self._dc(da, sda, mda), self._dc(nb, sb, mb))
         if b.positive and b.den is None:
             # a validated divisor bounded above zero: no sign or zero test; x / 1 needs no
             # multiplication by the denominator 1
             if a.den is None:
-                num, den = S.Cast(na, S.decimal(sa)), S.Cast(nb, S.decimal(sb))
+                num, den = self._dc(na, sa, ma), self._dc(nb, sb, mb)
             res = self._value_result(num, t, [a, b], scale=sa + sdb)
             absent, unk, _ = self._gone([a, b])
             gone = _or(absent, unk)
             den_p: S.Sql = den if gone is None else S.Case(((gone, S.Null()),), den)
-            return attrs.evolve(res, den=den_p, dscale=sda + sb, integer=False)
+            return attrs.evolve(
+                res,
+                den=den_p,
+                dscale=sda + sb,
+                integer=False,
+                mag=_mag_product(ma, mdb),
+                dmag=_mag_product(mda, mb),
+            )
         msg = f"除数为零 / division by zero at {e.span.where()}"
         zero = S.Op("=", nb, S.Lit(0, S.INT))
         neg = S.Op("<", nb, S.Lit(0, S.INT))
@@ -1370,7 +1434,7 @@ class Lowering:
         factor = dec_lit(Decimal(10) ** k)
         n_int = S.Call("to_integer", (S.Op("*", S.Cast(x.v, S.decimal(x.scale)), factor),))
         d_int = S.Call("to_integer", (S.Op("*", S.Cast(x.den, S.decimal(x.dscale)), factor),))
-        return attrs.evolve(x, v=n_int, den=d_int, scale=0, dscale=0)
+        return attrs.evolve(x, v=n_int, den=d_int, scale=0, dscale=0, mag=None, dmag=None)
 
     def round_frac(self, x: L, places: int) -> S.Sql:
         """x (a fraction with positive denominator) rounded half away from zero, exactly."""
@@ -2028,6 +2092,7 @@ def lower_policy(
     *,
     hoist: bool = True,
     validated: bool = False,
+    narrow: bool = False,
 ) -> Lowered:
     """Lower a loaded :class:`~fanpin_rules.policy.Policy` for one date and parameter set.
 
@@ -2035,7 +2100,11 @@ def lower_policy(
     missing in the data; ``None`` means any may be.  ``validated``: every row evaluated
     satisfies the declared bounds (the engines evaluate only rows that passed
     :mod:`~fanpin_rules.columnar.validate`), so a divisor bounded ``>= 1`` needs no sign or
-    zero test.  Raises :class:`LoweringError` for a
+    zero test.  ``narrow`` (DuckDB): the plan assumes the magnitudes of
+    :data:`NARROW_MAGNITUDE` for top-level inputs and reads money and number columns as the
+    matching narrower decimals (the caller casts them, see ``ColumnarEngine``); a value beyond
+    them makes a checked CAST fail, and the caller then runs the plan without ``narrow``.
+    Raises :class:`LoweringError` for a
     construct the columnar engines cannot reproduce exactly.
     """
     model: PolicyModel = policy.model
@@ -2048,6 +2117,7 @@ def lower_policy(
         nullable,
         hoist,
         validated,
+        narrow,
     )
     outs = _Outputs(low)
     outputs: list[OutputValue] = []
