@@ -1739,21 +1739,17 @@ class TraceRecord:
     first one stored is kept.
     """
 
-    __slots__ = ("_built", "as_of", "bindings", "flat", "household", "plan", "used")
+    __slots__ = ("_built", "bound", "flat", "household", "used")
 
     def __init__(
         self,
-        plan: Plan,
+        bound: BoundPolicy,
         household: Household,
-        as_of: dt.date,
-        bindings: Mapping[str, ParamBinding],
         flat: tuple[Any, ...],
         used: frozenset[str],
     ) -> None:
-        self.plan = plan
+        self.bound = bound  # the plan, the date and the parameters
         self.household = household
-        self.as_of = as_of
-        self.bindings = bindings
         self.flat = flat
         self.used = used
         self._built: tuple[Any, tuple[Any, ...]] | None = None
@@ -1767,12 +1763,13 @@ class TraceRecord:
         """
         built = self._built
         if built is None:
-            ev = Evaluation(self.plan, self.household, self.as_of, self.bindings)
-            _seed(ev, State.from_flat(self.plan, self.flat, self.used))
+            plan, as_of, bindings = self.bound.plan, self.bound.as_of, self.bound.bindings
+            ev = Evaluation(plan, self.household, as_of, bindings)
+            _seed(ev, State.from_flat(plan, self.flat, self.used))
             try:
                 tr = ev.trace()
             except Exception:
-                ev = Evaluation(self.plan, self.household, self.as_of, self.bindings)
+                ev = Evaluation(plan, self.household, as_of, bindings)
                 ev.fired()
                 tr = ev.trace()
             built = (tr, ev.param_uses())
@@ -1874,7 +1871,7 @@ class CompiledEngine:
         except Exception:
             return None
         used = bound._always.union(used) if used else bound._always
-        record = TraceRecord(self.plan, household, as_of, bindings, flat, used)
+        record = TraceRecord(bound, household, flat, used)
         return Outcome(fired, und, values, record, record)
 
 
