@@ -488,3 +488,36 @@ rule N-1 when 有幼儿 then "有幼儿"
     result = policy.evaluate(raw, trace=False)
     assert result.undetermined == {"N-1": ("members[0].kids[1].age", "members[1].kids[0].age")}
     assert_same(policy, {**raw, "members": [{"kids": [{"age": 2}, {}]}]})
+
+
+def test_the_lane_answers_valid_records_and_steps_aside_for_the_rest() -> None:
+    """Policy.evaluate's lane (generated validator, then generated decision) gives the
+    ordinary path's result for every bundled household, incomplete ones included, and
+    returns None for what it cannot vouch for, so the ordinary path explains the error."""
+    as_of = SHIPPED.default_as_of
+    lane = SHIPPED._lane(as_of)
+    assert lane is not None
+    bindings = SHIPPED.resolve_params(as_of)
+    answered = 0
+    for i, raw in enumerate(BUNDLED[:600]):
+        trace = i % 50 == 0
+        parts = lane.run(raw, trace)
+        try:
+            hh = SHIPPED.validate(raw)
+        except HouseholdInputError:
+            assert parts is None
+            with pytest.raises(HouseholdInputError):
+                SHIPPED.evaluate(raw)
+            continue
+        assert parts is not None
+        answered += 1
+        hid, values, fired, und, uses, missing, record = parts
+        got = Result(hid, SHIPPED.info, as_of, values, fired, und, uses, missing, (), record)
+        expected = SHIPPED.evaluate_validated(hh, as_of, bindings, trace=trace)
+        assert got == expected
+        assert got.to_json() == expected.to_json()
+    assert answered > 500
+    incomplete = {k: v for k, v in BUNDLED[0].items() if k != "members"}
+    parts = lane.run(incomplete, False)
+    assert parts is not None and parts[5] == ("members",)
+    assert SHIPPED.evaluate(incomplete, trace=False).undetermined

@@ -1842,6 +1842,20 @@ class CompiledEngine:
         self._last = (bindings, tuple(bindings.values()), as_of, found)
         return found
 
+    def lane(
+        self,
+        as_of: dt.date,
+        bindings: Mapping[str, ParamBinding],
+        fast: Callable[[dict[Any, Any], list[str], str], dict[str, Any]] | None,
+        key_field: str | None,
+    ) -> Lane | None:
+        """A :class:`Lane` for this date and these parameters (None: no compiled code or
+        no generated validator)."""
+        bound = self.bound(as_of, bindings)
+        if bound is None or fast is None:
+            return None
+        return Lane(bound, fast, key_field)
+
     def run(
         self,
         household: Household,
@@ -1873,6 +1887,58 @@ class CompiledEngine:
         used = bound._always.union(used) if used else bound._always
         record = TraceRecord(bound, household, flat, used)
         return Outcome(fired, und, values, record, record)
+
+
+class Lane:
+    """The shortest way from a household record to a result, for one evaluation date and
+    the parameters in force on it: the schema's generated validator, then the generated
+    decision, with nothing in between.
+
+    :meth:`run` returns the parts of a :class:`~fanpin_rules.policy.Result` (in its
+    order), or None whenever anything is unusual — the validator cannot vouch for the record
+    (the pydantic path then explains it), or the generated code raised — and the caller
+    takes the ordinary path, which gives the same answer or the error.
+    """
+
+    __slots__ = ("_always", "_bound", "_fast", "_key", "_state", "_uses")
+
+    def __init__(
+        self,
+        bound: BoundPolicy,
+        fast: Callable[[dict[Any, Any], list[str], str], dict[str, Any]],
+        key_field: str | None,
+    ) -> None:
+        self._bound = bound
+        self._fast = fast
+        self._key = key_field
+        self._always = bound._always
+        self._uses = bound.param_uses
+        self._state = (bound._decide_c, bound._decide_g, bound._state_c, bound._state_g)
+
+    def run(self, record: dict[Any, Any], trace: bool) -> tuple[Any, ...] | None:
+        miss: list[str] = []
+        try:
+            data = self._fast(record, miss, "")
+        except Exception:
+            return None
+        key = self._key
+        hid = data.get(key) if key is not None else None
+        if type(hid) is not str:
+            hid = None
+        missing = tuple(miss)
+        decide_c, decide_g, state_c, state_g = self._state
+        try:
+            if not trace:
+                fired, und, values, used = (decide_g if miss else decide_c)(data, missing)
+            else:
+                (fired, und, values, used), flat = (state_g if miss else state_c)(data, missing)
+        except Exception:
+            return None
+        used = self._always.union(used) if used else self._always
+        if not trace:
+            return hid, values, fired, und, self._uses(used), missing, None
+        record_ = TraceRecord(self._bound, Household(data, missing, (), hid), flat, used)
+        return hid, values, fired, und, record_, missing, record_
 
 
 _SEEDED = ("cache", "rule_raw", "final", "overridden_by", "used_params")

@@ -22,7 +22,7 @@ from fanpin_rules import ast
 from fanpin_rules.check import CheckResult, run_checks
 from fanpin_rules.check.declarations import default_as_of
 from fanpin_rules.check.typecheck import type_of_ref
-from fanpin_rules.compiler import CompiledEngine, TraceRecord
+from fanpin_rules.compiler import CompiledEngine, Lane, TraceRecord
 from fanpin_rules.errors import (
     Diagnostic,
     FanpinError,
@@ -173,6 +173,7 @@ class Result:
         return out
 
 
+_NO_LANE: Any = object()
 _RESULT_FIELDS = tuple(f.name.lstrip("_") for f in attrs.fields(Result))
 
 
@@ -197,6 +198,8 @@ class Policy:
         # generated on first use; the interpreter (Evaluation) stays the ground truth
         self.compiled = CompiledEngine(self.plan)
         self._params_cache: dict[dt.date, Mapping[str, ParamBinding]] = {}
+        # per evaluation date (no overrides): validator and compiled decision, back to back
+        self._lanes: dict[dt.date, Lane | None] = {}
         self.schema = HouseholdSchema(model)
         root_dir = Path(path).parent
         digest = hashlib.sha256()
@@ -328,22 +331,25 @@ class Policy:
         that need them *undetermined*.  ``engine="interpreter"`` evaluates with the
         reference interpreter instead of the compiled code; the results are equal.
         """
+        when = _as_date(as_of) if as_of is not None else self.default_as_of
+        if type(household) is dict and not params and not ignore_extra and engine == "compiled":
+            lane = self._lanes.get(when, _NO_LANE)
+            if lane is _NO_LANE:
+                lane = self._lane(when)
+            if lane is not None:
+                parts = lane.run(household, trace)
+                if parts is not None:
+                    hid, values, fired, und, uses, missing, record = parts
+                    return Result(
+                        hid, self.info, when, values, fired, und, uses, missing, (), record
+                    )
         hh = (
             household
             if isinstance(household, Household)
             else self.schema.validate(household, ignore_extra=ignore_extra)
         )
-        when = _as_date(as_of) if as_of is not None else self.default_as_of
-        bindings: Mapping[str, ParamBinding]
-        if params:
-            bindings = self.resolve_params(when, params)
-        else:  # the parameters in force on a date never change: resolve each date once
-            found = self._params_cache.get(when)
-            if found is None:
-                if len(self._params_cache) >= 64:
-                    self._params_cache.clear()
-                found = self._params_cache[when] = MappingProxyType(self.resolve_params(when))
-            bindings = found
+        # the parameters in force on a date never change: each date is resolved once
+        bindings = self.resolve_params(when, params) if params else self._bindings(when)
         if engine == "compiled":  # the common case, without a further call
             out = self.compiled.run(hh, when, bindings, trace=trace)
             if out is not None:
@@ -360,6 +366,28 @@ class Policy:
                     out.trace,
                 )
         return self.evaluate_validated(hh, when, bindings, trace=trace, engine=engine)
+
+    def _lane(self, when: dt.date) -> Lane | None:
+        """The lane for ``when`` (None: the ordinary path decides, e.g. a parameter has no
+        value in force on that date and the ordinary path reports it)."""
+        try:
+            bindings = self._bindings(when)
+        except FanpinError:
+            return None
+        lane = self.compiled.lane(when, bindings, self.schema._fast, self.schema._key_field)
+        if len(self._lanes) >= 16:
+            self._lanes.clear()
+        self._lanes[when] = lane
+        return lane
+
+    def _bindings(self, when: dt.date) -> Mapping[str, ParamBinding]:
+        """The parameters in force on ``when`` (resolved once per date)."""
+        found = self._params_cache.get(when)
+        if found is None:
+            if len(self._params_cache) >= 64:
+                self._params_cache.clear()
+            found = self._params_cache[when] = MappingProxyType(self.resolve_params(when))
+        return found
 
     def evaluate_validated(
         self,
