@@ -803,41 +803,63 @@ class _FastGen:
         return f"{stem}{self.n}"
 
     def record(self, name: str) -> str:
-        """The name of the function for record ``name``, written on first use."""
+        """The name of the function for record ``name``, written on first use.
+
+        Two functions per record: ``_rN`` handles absent required fields (listing them in
+        ``miss``), and the entry point ``_rNq`` assumes they are all there — it reads them
+        with ``d[key]``, and a ``KeyError`` (one is absent) hands the record to ``_rN``,
+        after taking back what nested records added to ``miss`` meanwhile.
+        """
         if name in self.funcs:
             return self.funcs[name]
         spec = self.specs[name]
         defaults = self.defaults[name]
         fn = f"_r{len(self.funcs)}"
-        self.funcs[name] = fn
-        body: list[str] = []
+        self.funcs[name] = fn + "q"
         known = self.const(frozenset(spec.fields))
-        body.append(f"    if not {known}.issuperset(d):")
-        body.append("        raise _Fallback")
-        body.append("    g = d.get")
-        body.append("    o = {}")
-        for key, f in spec.fields.items():
-            k = repr(key)
-            body.append(f"    v = g({k})")
-            body.append("    if v is None:")
-            if f.required:
-                body.append(f"        miss.append(pre + {k})")
-            elif key in defaults:
-                default = defaults[key]
-                if _has_dict(default):
-                    body.append("        raise _Fallback")
+        for quick in (False, True):
+            body: list[str] = []
+            ind = "        " if quick else "    "
+            if quick:
+                body.append("    n = len(miss)")
+                body.append("    try:")
+            body.append(f"{ind}if not {known}.issuperset(d):")
+            body.append(f"{ind}    raise _Fallback")
+            body.append(f"{ind}g = d.get")
+            body.append(f"{ind}o = {{}}")
+            for key, f in spec.fields.items():
+                k = repr(key)
+                if quick and f.required:
+                    body.append(f"{ind}v = d[{k}]")
+                    body.append(f"{ind}if v is None:")
+                    body.append(f"{ind}    raise KeyError")
+                    x = self.value(f.type, f.bounds, "v", key, body, ind)
+                    body.append(f"{ind}o[{k}] = {x}")
+                    continue
+                body.append(f"{ind}v = g({k})")
+                body.append(f"{ind}if v is None:")
+                if f.required:
+                    body.append(f"{ind}    miss.append(pre + {k})")
+                elif key in defaults:
+                    default = defaults[key]
+                    if _has_dict(default):
+                        body.append(f"{ind}    raise _Fallback")
+                    else:
+                        body.append(f"{ind}    o[{k}] = {self.const(default)}")
                 else:
-                    body.append(f"        o[{k}] = {self.const(default)}")
-            else:
-                body.append("        pass")
-            body.append("    else:")
-            x = self.value(f.type, f.bounds, "v", key, body, "        ")
-            body.append(f"        o[{k}] = {x}")
-        body.append("    return o")
-        self.lines.append(f"def {fn}(d, miss, pre):")
-        self.lines.extend(body)
-        self.lines.append("")
-        return fn
+                    body.append(f"{ind}    pass")
+                body.append(f"{ind}else:")
+                x = self.value(f.type, f.bounds, "v", key, body, ind + "    ")
+                body.append(f"{ind}    o[{k}] = {x}")
+            body.append(f"{ind}return o")
+            if quick:
+                body.append("    except KeyError:")
+                body.append("        del miss[n:]")
+                body.append(f"        return {fn}(d, miss, pre)")
+            self.lines.append(f"def {fn}{'q' if quick else ''}(d, miss, pre):")
+            self.lines.extend(body)
+            self.lines.append("")
+        return fn + "q"
 
     def value(
         self,
@@ -897,10 +919,14 @@ class _FastGen:
             out.append(f"{ind}else:")
             out.append(f"{ind}    raise _Fallback")
             self.bounds(x, bounds, True, out, ind)
-        elif kind in ("bool", "text"):
-            out.append(f"{ind}if type({v}) is not {kind if kind == 'bool' else 'str'}:")
+        elif kind == "bool":
+            out.append(f"{ind}if {v} is not True and {v} is not False:")
             out.append(f"{ind}    raise _Fallback")
-            out.append(f"{ind}{x} = {v}")
+            return v
+        elif kind == "text":
+            out.append(f"{ind}if {v}.__class__ is not str:")
+            out.append(f"{ind}    raise _Fallback")
+            return v
         elif kind == "date":
             out.append(f"{ind}if type({v}) is str:")
             out.append(f"{ind}    if _DTRE({v}) is None:")
