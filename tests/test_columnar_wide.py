@@ -55,11 +55,20 @@ def wide_expected(policy: Any, record: dict[str, Any], **kw: Any) -> dict[str, A
 
 def assert_wide_same(
     policy: Any, records: list[dict[str, Any]], *, hoist: bool = True, **kw: Any
-) -> None:
-    got = ColumnarEngine(policy, hoist=hoist).evaluate_records(records, layout="wide", **kw)
-    assert len(got) == len(records)
-    for record, row in zip(records, got, strict=True):
-        assert row == wide_expected(policy, record, **kw), record.get("household_id")
+) -> set[str]:
+    """Both executors of the wide layout (Arrow kernels where the plan allows, and DuckDB)
+    equal the reference; returns which executors ran."""
+    ran = set()
+    for force_duckdb in (False, True):
+        engine = ColumnarEngine(policy, hoist=hoist)
+        if force_duckdb:
+            engine._wide_arrow = lambda *a, **k: None  # type: ignore[method-assign]
+        got = engine.evaluate_records(records, layout="wide", **kw)
+        ran.add(engine.executor)
+        assert len(got) == len(records)
+        for record, row in zip(records, got, strict=True):
+            assert row == wide_expected(policy, record, **kw), (engine.executor, record)
+    return ran
 
 
 # ---------------------------------------------------------------- shipped policy and tour
@@ -164,40 +173,45 @@ def reference_household(draw: st.DrawFn) -> dict[str, Any]:
 @given(st.lists(reference_household(), min_size=1, max_size=20))
 def test_reference_ruleset_wide_and_list_equal_reference(records: list[dict[str, Any]]) -> None:
     records = [{**r, "household_id": f"R{i}"} for i, r in enumerate(records)]
-    assert_wide_same(REFERENCE, records)
+    assert assert_wide_same(REFERENCE, records) == {"arrow", "duckdb-narrow"}
     assert_same(REFERENCE, records)
 
 
+MISSING_BASE: dict[str, Any] = {
+    "household_id": "M",
+    "village": "v",
+    "size": 3,
+    "income_production": "1000",
+    "income_wage": "2000",
+    "income_property": "0",
+    "income_transfer": "0",
+    "expense_production": "0",
+    "medical_selfpaid": "0",
+    "labor_capable_count": 0,
+    "weak_labor_count": 1,
+    "has_willingness": True,
+    "housing_safe": True,
+    "drinking_water_safe": True,
+    "compulsory_education_ok": True,
+    "basic_medical_insured": True,
+    "is_poverty_alleviated": False,
+    "is_monitored": True,
+    "risk_eliminated": True,
+    "income_drop_ratio": "0.1",
+    "severe_disability_count": 0,
+    "on_dibao": False,
+}
+
+
 def test_reference_ruleset_missing_inputs_wide() -> None:
-    full = {
-        "household_id": "M",
-        "village": "v",
-        "size": 3,
-        "income_production": "1000",
-        "income_wage": "2000",
-        "income_property": "0",
-        "income_transfer": "0",
-        "expense_production": "0",
-        "medical_selfpaid": "0",
-        "labor_capable_count": 0,
-        "weak_labor_count": 1,
-        "has_willingness": True,
-        "housing_safe": True,
-        "drinking_water_safe": True,
-        "compulsory_education_ok": True,
-        "basic_medical_insured": True,
-        "is_poverty_alleviated": False,
-        "is_monitored": True,
-        "risk_eliminated": True,
-        "income_drop_ratio": "0.1",
-        "severe_disability_count": 0,
-        "on_dibao": False,
-    }
+    full = dict(MISSING_BASE)
     records = [full]
     for i, key in enumerate(("size", "income_wage", "housing_safe", "labor_capable_count")):
         rec = {k: v for k, v in full.items() if k != key}
         records.append({**rec, "household_id": f"M{i}"})
-    assert_wide_same(REFERENCE, valid(REFERENCE, records))
+    # (missing inputs need the lists of missing paths: DuckDB)
+    assert assert_wide_same(REFERENCE, valid(REFERENCE, records)) == {"duckdb-narrow"}
+    assert assert_wide_same(REFERENCE, records[:1]) == {"arrow", "duckdb-narrow"}
     assert_same(REFERENCE, valid(REFERENCE, records))
 
 
@@ -291,3 +305,24 @@ def test_values_beyond_the_narrow_plan_fall_back_exactly() -> None:
     ]
     for record in records:
         assert_wide_same(REFERENCE, [records[0], record])
+    # the Arrow executor carries them exactly in 64-bit integers
+    assert assert_wide_same(REFERENCE, records[1:2]) == {"arrow", "duckdb"}
+    # a sum beyond 18 digits does not fit 64 bits: DuckDB with 38-digit decimals answers
+    huge = {k: "9999999999999999.99" for k in MONEY_KEYS}
+    assert assert_wide_same(REFERENCE, [{**base, **huge, "household_id": "N5"}]) == {"duckdb"}
+
+
+def test_arrow_executor_without_64_bit_decimals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyarrow < 18 has no decimal64: decimal inputs are read from their 128-bit words."""
+    monkeypatch.delattr(pa, "decimal64", raising=False)
+    records = [
+        {**r, "household_id": f"W{i}"}
+        for i, r in enumerate(
+            [
+                {**dict(MISSING_BASE), "income_drop_ratio": "0.301"},
+                {**dict(MISSING_BASE), "income_wage": "-24900.01", "income_drop_ratio": "0.75"},
+                {**dict(MISSING_BASE), "expense_production": "0.01"},
+            ]
+        )
+    ]
+    assert assert_wide_same(REFERENCE, valid(REFERENCE, records)) >= {"arrow"}

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from fanpin_rules.columnar import sql as S
 from fanpin_rules.columnar.lower import (
@@ -179,6 +180,7 @@ class ColumnarEngine:
         self.schema = arrow_schema(policy)
         self.patterns = tuple(required_patterns(policy.model))
         self.specs: tuple[tuple[str, Any], ...] = ()
+        self.executor = ""  # which ran the last evaluate_arrow: arrow, duckdb-narrow, duckdb
 
     # ------------------------------------------------------------ lowering
     def bindings(
@@ -311,13 +313,20 @@ class ColumnarEngine:
         counts (a scan only for nested fields), and the rows breaking the declared bounds
         or enums are left out by the query itself; when the result is short of rows, their
         issues are looked up and raised as :class:`InputSchemaError`.  The wide layout
-        first runs the narrow plan (64-bit decimals, see
-        :data:`~fanpin_rules.columnar.lower.NARROW_MAGNITUDE`) and, should a value not fit
-        it, the plan with 38-digit decimals.
+        runs the narrow plan (64-bit decimals, see
+        :data:`~fanpin_rules.columnar.lower.NARROW_MAGNITUDE`) with Arrow compute kernels
+        when the plan is scalar (:mod:`~fanpin_rules.columnar.arrow_exec`), else in DuckDB,
+        and, should a value not fit it, the plan with 38-digit decimals in DuckDB.
+        ``self.executor`` tells which ran: ``arrow``, ``duckdb-narrow`` or ``duckdb``.
         """
         import duckdb
 
         _check_layout(layout)
+        if layout == "wide":
+            fast = self._wide_arrow(table, as_of, params, ignore_extra)
+            if fast is not None:
+                self.executor = "arrow"
+                return fast
         con = self._connect()
         try:
             con.register("__fp_arrow", table)
@@ -336,6 +345,7 @@ class ColumnarEngine:
                 query = lowered.select_sql(self._valid(source), "duckdb", layout, key=not own_key)
                 try:
                     result: pa.Table = _arrow_table(con, query)
+                    self.executor = "duckdb-narrow" if narrow else "duckdb"
                     break
                 except (duckdb.ConversionException, duckdb.OutOfRangeException):
                     if not narrow:
@@ -353,6 +363,42 @@ class ColumnarEngine:
             return result
         finally:
             con.close()
+
+    def _wide_arrow(
+        self,
+        table: pa.Table,
+        as_of: dt.date | str | None,
+        params: Mapping[str, Any] | None,
+        ignore_extra: bool,
+    ) -> pa.Table | None:
+        """The wide layout computed with Arrow compute kernels, or None when the plan is not
+        scalar, a value does not fit the narrow plan, or a row breaks the declared bounds
+        (DuckDB then runs the plan, and names the rows)."""
+        from fanpin_rules.columnar.arrow_exec import ArrowExecutor, Unsupported
+
+        if any("." in p for p in self.patterns):
+            return None  # nested inputs: NULL scan and aggregations in DuckDB
+        inputs = source_columns(self.schema, table.schema, ignore_extra=ignore_extra)
+        lowered = self.lower(as_of, params, self._arrow_nullable(None, table, ""), narrow=True)
+        if lowered.hoisted:
+            return None
+        ex = ArrowExecutor(table, inputs, lowered.stages)
+        try:
+            bad = bad_sql(self.policy)
+            if bad != S.Lit(False, S.BOOL) and pc.any(ex.column(bad)).as_py():
+                return None
+            columns = {rid: ex.column(e) for rid, e in lowered.wide_columns(key=False)}
+        except Unsupported:
+            return None
+        self.specs = tuple((o.name, o.render) for o in lowered.outputs)
+        key = self.policy.model.input.key_field if self.policy.model.input else None
+        if key is not None and key in table.schema.names:
+            want = self.schema.field(key).type
+            keys = table.column(key)
+            keys = keys if keys.type == want else keys.cast(want)
+        else:
+            keys = pa.nulls(table.num_rows, pa.string())
+        return pa.table({"household_id": keys, **columns})
 
     def _arrow_nullable(self, con: Any, table: pa.Table, source: str) -> frozenset[str]:
         """The required inputs that are NULL somewhere: top-level ones from Arrow's null

@@ -752,7 +752,13 @@ class Lowering:
                     # no row can be unknown: a row holds exactly when it is selected
                     # (first / priority: the selected row is a true row)
                     if hit in ("first", "priority"):
-                        held: S.Sql = sel  # never NULL
+                        # true, and no row preferred to it is true: boolean operations
+                        # only (the selected row's number is needed for the value alone)
+                        before = order[: order.index(i)]
+                        cond = is_true[i]
+                        if before:
+                            cond = S.Op("AND", cond, S.Not(S.or_all([is_true[j] for j in before])))
+                        held: S.Sql = S.Call("coalesce", (cond, FALSE))
                     else:
                         held = S.Call("coalesce", (is_true[i], FALSE))
                     rows["row:" + row.rule_id] = truth_l(held, None, None)
