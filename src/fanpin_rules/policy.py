@@ -350,21 +350,6 @@ class Policy:
         )
         # the parameters in force on a date never change: each date is resolved once
         bindings = self.resolve_params(when, params) if params else self._bindings(when)
-        if engine == "compiled":  # the common case, without a further call
-            out = self.compiled.run(hh, when, bindings, trace=trace)
-            if out is not None:
-                return Result(
-                    hh.household_id,
-                    self.info,
-                    when,
-                    out.values,
-                    out.fired,
-                    out.undetermined,
-                    out.params,
-                    hh.missing,
-                    hh.ignored_keys,
-                    out.trace,
-                )
         return self.evaluate_validated(hh, when, bindings, trace=trace, engine=engine)
 
     def _lane(self, when: dt.date) -> Lane | None:
