@@ -255,7 +255,11 @@ def run_reference(n: int, repeat: int) -> dict[str, Any]:
         )
         if bad:
             raise SystemExit("columnar answers differ from the hand-written baseline")
-    print(f"  load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)", flush=True)
+    print(
+        f"  wide layout evaluated by: {engine.executor}; load average "
+        f"{os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)",
+        flush=True,
+    )
 
     timings: dict[str, list[float]] = {"numpy": [], "polars": [], "wide": [], "list": []}
     try:

@@ -307,9 +307,31 @@ def test_values_beyond_the_narrow_plan_fall_back_exactly() -> None:
         assert_wide_same(REFERENCE, [records[0], record])
     # the Arrow executor carries them exactly in 64-bit integers
     assert assert_wide_same(REFERENCE, records[1:2]) == {"arrow", "duckdb"}
-    # a sum beyond 18 digits does not fit 64 bits: DuckDB with 38-digit decimals answers
     huge = {k: "9999999999999999.99" for k in MONEY_KEYS}
-    assert assert_wide_same(REFERENCE, [{**base, **huge, "household_id": "N5"}]) == {"duckdb"}
+    assert assert_wide_same(REFERENCE, [{**base, **huge, "household_id": "N5"}]) == {
+        "arrow",
+        "duckdb",
+    }
+
+
+def test_overflow_of_64_bits_falls_back_to_duckdb(tmp_path: Path) -> None:
+    """A product beyond 64 bits: the Arrow kernels' checked multiplication raises, the
+    narrow plan's casts fail, and DuckDB's 38-digit decimals answer exactly."""
+    path = tmp_path / "p.policy"
+    path.write_text(
+        'policy "t" { version "1" }\n'
+        "record household { household_id: text required  a: money required  "
+        "b: money required  n: int required >= 1 }\n"
+        "input household key household_id\n"
+        'rule R-1 "big" when a * n > 10 then "big"\n'
+        'rule R-2 "share" when a / n >= 5000000000000000 then "share"\n',
+        "utf-8",
+    )
+    policy = load_policy(path)
+    small = {"household_id": "S", "a": "3.50", "b": "4", "n": 2}
+    big = {"household_id": "B", "a": "9999999999999999.99", "b": "0", "n": 10**12}
+    assert assert_wide_same(policy, [small]) == {"arrow", "duckdb-narrow"}
+    assert assert_wide_same(policy, [small, big]) == {"duckdb"}
 
 
 def test_arrow_executor_without_64_bit_decimals(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,7 @@ _COMPARE = {
     ">": "greater",
     ">=": "greater_equal",
 }
+_COMPLEMENT = {"=": "<>", "<>": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 _ARITH = {"+": "add_checked", "-": "subtract_checked", "*": "multiply_checked"}
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError)
 _INT64 = pa.int64()
@@ -74,6 +75,22 @@ class RawDec:
 
     array: pa.Array
     scale: int
+
+
+@attrs.frozen
+class Words:
+    """A sum (or difference) of decimal inputs of at most 18 digits, computed on their
+    128-bit values read as pairs of int64 words: word 2i is the exact (overflow-checked)
+    result for row i, word 2i+1 is meaningless.  ``inputs``: the arrays whose NULLs make a
+    row NULL."""
+
+    words: pa.Array
+    scale: int
+    inputs: tuple[pa.Array, ...]
+    bound: int  # |word 2i| <= bound for every row (from the inputs' precisions)
+
+
+NUM = (Dec, RawDec, Words)
 
 
 def _plain_type(t: S.SqlType) -> pa.DataType:
@@ -100,15 +117,37 @@ class ArrowExecutor:
         for stage in stages:
             for name, expr in stage:
                 self.defs[name] = S.simplify(expr)
+
+        # a column that only renames another (a table's input column reading a let) is
+        # read under the other's name, so that equal expressions are equal nodes
+        def target(name: str) -> str:
+            seen = {name}
+            expr = self.defs.get(name)
+            while isinstance(expr, S.Col) and expr.name not in seen:
+                name = expr.name
+                seen.add(name)
+                expr = self.defs.get(name)
+            return name
+
+        def resolve(n: S.Sql) -> S.Sql | None:
+            return S.Col(target(n.name)) if isinstance(n, S.Col) else None
+
+        self.defs = {
+            name: (expr if isinstance(expr, S.Col) else S.transform(expr, resolve))
+            for name, expr in self.defs.items()
+        }
         self.values: dict[str, Any] = {}
         self.computing: set[str] = set()
+        # results of operators by expression (the IR nodes are immutable values): the same
+        # comparison written in two rules is computed once
+        self.memo: dict[S.Sql, Any] = {}
 
     # ------------------------------------------------------------ public
     def column(self, e: S.Sql) -> pa.Array:
         """e (a boolean, integer, text or date expression) with one value per row."""
         try:
             v = self.eval(e)
-            if isinstance(v, Dec | RawDec):
+            if isinstance(v, NUM):
                 raise Unsupported("a decimal result")
             if isinstance(v, pa.Scalar):
                 v = pa.repeat(v, self.n)
@@ -161,15 +200,18 @@ class ArrowExecutor:
                 return Dec(pa.scalar(None, _INT64), e.type.scale)
             return pa.scalar(None, _plain_type(e.type))
         if isinstance(e, S.Op):
-            return self.op(e)
+            found = self.memo.get(e)
+            if found is None:
+                found = self.memo[e] = self.op(e)
+            return found
         if isinstance(e, S.Not):
             return pc.invert(self._bool(self.eval(e.operand)))
         if isinstance(e, S.IsNull):
             x = self.eval(e.operand)
             if isinstance(x, RawDec):
                 x = x.array
-            elif isinstance(x, Dec):
-                x = x.unscaled
+            elif isinstance(x, NUM):
+                x = self.dec(x).unscaled
             if isinstance(x, pa.Scalar):
                 return pa.scalar(x.is_valid if e.negated else not x.is_valid)
             return pc.is_valid(x) if e.negated else pc.is_null(x)
@@ -182,7 +224,7 @@ class ArrowExecutor:
                 return self.choose(None, [self.eval(a) for a in e.args])
             if e.func == "abs":
                 x = self.eval(e.args[0])
-                if isinstance(x, Dec | RawDec):
+                if isinstance(x, NUM):
                     num = self.dec(x)
                     return Dec(pc.abs_checked(num.unscaled), num.scale)
                 return pc.abs_checked(x)
@@ -195,8 +237,12 @@ class ArrowExecutor:
             return pc.and_kleene(self._bool(a), self._bool(b))
         if e.op == "OR":
             return pc.or_kleene(self._bool(a), self._bool(b))
-        numeric = isinstance(a, Dec | RawDec) or isinstance(b, Dec | RawDec)
+        numeric = isinstance(a, NUM) or isinstance(b, NUM)
         if e.op in _COMPARE:
+            # x <= y is NOT (x > y), also where either is NULL (NOT NULL is NULL)
+            complement = self.memo.get(S.Op(_COMPLEMENT[e.op], e.left, e.right))
+            if complement is not None:
+                return pc.invert(complement)
             if numeric:
                 direct = _literal_compare(e.op, a, b)
                 if direct is not None:
@@ -209,6 +255,14 @@ class ArrowExecutor:
         if not numeric:
             _int_only(a, b)
             return pc.call_function(_ARITH[e.op], [a, b])
+        wa, wb = self._words(a), self._words(b)
+        if e.op in ("+", "-") and wa is not None and wb is not None and wa.scale == wb.scale:
+            # decimal inputs of at most 18 digits: int64 additions on their words, without
+            # the overflow check when the bound of the result proves it cannot overflow
+            bound = wa.bound + wb.bound
+            kernel = _ARITH[e.op] if bound >= 2**63 else _ARITH[e.op].removesuffix("_checked")
+            total = pc.call_function(kernel, [wa.words, wb.words])
+            return Words(total, wa.scale, wa.inputs + wb.inputs, bound)
         if (
             e.op in ("+", "-")
             and isinstance(a, RawDec)
@@ -228,18 +282,18 @@ class ArrowExecutor:
 
     def cast(self, x: Any, t: S.SqlType) -> Any:
         if t.kind == "decimal":
-            if isinstance(x, Dec | RawDec) or _is_int(x):
+            if isinstance(x, NUM) or _is_int(x):
                 return self.rescale(self.dec(x), t.scale)
             raise Unsupported(f"cast to decimal from {getattr(x, 'type', x)}")
         if t.kind == "bigint":
-            if isinstance(x, Dec | RawDec):
+            if isinstance(x, NUM):
                 d = self.dec(x)
                 if d.scale:
                     raise Unsupported("decimal to integer")
                 return d.unscaled
             if _is_int(x):
                 return x if x.type == _INT64 else pc.cast(x, _INT64)
-        if not isinstance(x, Dec | RawDec) and x.type == _plain_type(t):
+        if not isinstance(x, NUM) and x.type == _plain_type(t):
             return x
         raise Unsupported(f"cast to {t.kind}")
 
@@ -264,9 +318,41 @@ class ArrowExecutor:
         return Dec(out, scale) if scale is not None else out
 
     # ------------------------------------------------------------ decimals
+    def _words(self, x: Any) -> Words | None:
+        if isinstance(x, Words):
+            return x
+        if isinstance(x, RawDec) and x.array.type.precision <= 18:
+            array = x.array
+            view = pa.Array.from_buffers(
+                _INT64, 2 * len(array), [None, array.buffers()[1]], offset=2 * array.offset
+            )
+            return Words(view, x.scale, (array,), 10**array.type.precision - 1)
+        return None
+
+    def _even(self) -> pa.Array:
+        """true, false, true, … over 2n rows: selects the low words."""
+        found = self.values.get(" even")
+        if found is None:
+            n = 2 * self.n
+            found = pa.Array.from_buffers(
+                pa.bool_(), n, [None, pa.py_buffer(b"\x55" * ((n + 7) // 8))]
+            )
+            self.values[" even"] = found
+        return found
+
     def dec(self, x: Any) -> Dec:
         if isinstance(x, Dec):
             return x
+        if isinstance(x, Words):
+            low = pc.filter(x.words, self._even())
+            nullable = [a for a in x.inputs if a.null_count]
+            if nullable:
+                valid = pc.is_valid(nullable[0])
+                for a in nullable[1:]:
+                    valid = pc.and_(valid, pc.is_valid(a))
+                low = pc.if_else(valid, low, pa.scalar(None, _INT64))
+            converted = Dec(low, x.scale)
+            return converted
         if isinstance(x, RawDec):
             return self._convert(x)
         if _is_int(x):
@@ -291,12 +377,9 @@ class ArrowExecutor:
         words = pa.Array.from_buffers(
             _INT64, 2 * n, [None, array.buffers()[1]], offset=2 * array.offset
         )
-        even = pa.Array.from_buffers(
-            pa.bool_(), 2 * n, [None, pa.py_buffer(b"\x55" * ((2 * n + 7) // 8))]
-        )
-        low = pc.filter(words, even)
+        low = pc.filter(words, self._even())
         if array.type.precision > 18:
-            high = pc.filter(words, pc.invert(even))
+            high = pc.filter(words, pc.invert(self._even()))
             # fits 64 bits: the high word only extends the low word's sign (NULL slots
             # hold anything)
             sign = pc.if_else(pc.less(low, 0), pa.scalar(-1, _INT64), pa.scalar(0, _INT64))
@@ -321,7 +404,7 @@ class ArrowExecutor:
         return self.rescale(x, scale).unscaled, self.rescale(y, scale).unscaled, scale
 
     def _one_type(self, values: list[Any]) -> tuple[list[Any], int | None]:
-        if any(isinstance(v, Dec | RawDec) for v in values):
+        if any(isinstance(v, NUM) for v in values):
             decs = [self.dec(v) for v in values]
             scale = max(d.scale for d in decs)
             return [self.rescale(d, scale).unscaled for d in decs], scale
@@ -332,7 +415,7 @@ class ArrowExecutor:
         return [v if v.type == t else v.cast(t) for v in values], None
 
     def _bool(self, x: Any) -> Any:
-        if isinstance(x, Dec | RawDec) or not pa.types.is_boolean(x.type):
+        if isinstance(x, NUM) or not pa.types.is_boolean(x.type):
             raise Unsupported("a truth value expected")
         return x
 
@@ -345,7 +428,7 @@ def _unscaled(d: Decimal, scale: int) -> int:
 
 
 def _is_int(x: Any) -> bool:
-    return not isinstance(x, Dec | RawDec) and pa.types.is_integer(x.type)
+    return not isinstance(x, NUM) and pa.types.is_integer(x.type)
 
 
 def _int_only(a: Any, b: Any) -> None:

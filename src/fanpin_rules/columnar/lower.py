@@ -1260,12 +1260,12 @@ class Lowering:
         left, right = a.v, b.v
         if a.den is not None or b.den is not None:
             left = (
-                S.Op("*", self._dc(a.v, a.scale, a.mag), self._dc(b.den, b.dscale, b.dmag))
+                self._mul(a.v, a.scale, a.mag, b.den, b.dscale, b.dmag)
                 if b.den is not None
                 else a.v
             )
             right = (
-                S.Op("*", self._dc(b.v, b.scale, b.mag), self._dc(a.den, a.dscale, a.dmag))
+                self._mul(b.v, b.scale, b.mag, a.den, a.dscale, a.dmag)
                 if a.den is not None
                 else b.v
             )
@@ -1339,7 +1339,10 @@ class Lowering:
             )
         # multiplication: widen decimals so that no engine narrows the product
         both = a.integer and b.integer
-        v = S.Op("*", self._mul_operand(a, both), self._mul_operand(b, both))
+        if self.narrow and not both:
+            v = self._mul(a.v, a.scale, a.mag, b.v, b.scale, b.mag)
+        else:
+            v = S.Op("*", self._mul_operand(a, both), self._mul_operand(b, both))
         return self._value_result(
             v,
             t,
@@ -1354,6 +1357,26 @@ class Lowering:
         if integers or (x.integer and not (self.narrow and x.mag is not None)):
             return x.v
         return self._dc(x.v, x.scale, x.mag)
+
+    def _mul(
+        self,
+        x: S.Sql | None,
+        xs: int,
+        xm: Decimal | None,
+        y: S.Sql | None,
+        ys: int,
+        ym: Decimal | None,
+    ) -> S.Sql:
+        """x × y as decimals of scales xs and ys (bounded by xm and ym in a narrow plan)."""
+        left, right = self._dc(x, xs, xm), self._dc(y, ys, ym)
+        if self.narrow and (
+            narrow_decimal(xs, xm).precision + narrow_decimal(ys, ym).precision > 18
+        ):
+            # DuckDB multiplies two 64-bit decimals in 64 bits (and raises on overflow):
+            # a product that may need more digits is computed with 38
+            assert x is not None
+            left = S.Cast(x, S.decimal(xs))
+        return S.Op("*", left, right)
 
     def _dc(self, x: S.Sql | None, scale: int, mag: Decimal | None) -> S.Sql:
         """x as a decimal of the given scale: DECIMAL(38, scale), or in a narrow plan the
@@ -1386,8 +1409,8 @@ class Lowering:
         na, da, sa, sda = self._frac(a)
         nb, db, sb, sdb = self._frac(b)
         (ma, mda), (mb, mdb) = self._mags(a), self._mags(b)
-        num: S.Sql = S.Op("*", self._dc(na, sa, ma), self._dc(db, sdb, mdb))
-        den: S.Sql = S.Op("*", self._dc(da, sda, mda), self._dc(nb, sb, mb))
+        num: S.Sql = self._mul(na, sa, ma, db, sdb, mdb)
+        den: S.Sql = self._mul(da, sda, mda, nb, sb, mb)
         if b.positive and b.den is None:
             # a validated divisor bounded above zero: no sign or zero test; x / 1 needs no
             # multiplication by the denominator 1
@@ -1868,9 +1891,9 @@ def _lit_at_scale(lit: L, other: L) -> L:
     if target <= v.type.scale:
         return lit
     digits = len(format(abs(v.value), "f").split(".")[0].lstrip("0")) + target
-    precision = 18 if digits <= 18 else 38
     if digits > 38:
         return lit
+    precision = max(digits, 1)
     return attrs.evolve(lit, v=S.Lit(v.value, S.decimal(target, precision)), scale=target)
 
 
