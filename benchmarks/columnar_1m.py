@@ -269,31 +269,39 @@ def run_reference(n: int, repeat: int) -> dict[str, Any]:
         frame = pl.DataFrame(cols)
     except ImportError:
         polars_vec = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        numpy_vec.evaluate(numpy_vec.load(), cols)
-        timings["numpy"].append(time.perf_counter() - t0)
-        if polars_vec is not None:
+    runs: dict[str, Any] = {
+        "numpy": lambda: numpy_vec.evaluate(numpy_vec.load(), cols),
+        "wide": lambda: engine.evaluate_arrow(table, layout="wide"),
+        "list": lambda: engine.evaluate_arrow(table),
+    }
+    if polars_vec is not None:
+        runs["polars"] = lambda: polars_vec.evaluate(polars_vec.load(), frame)
+    # each engine's runs one after another, a pause between engines: a pool's worker
+    # threads still spinning after the previous engine's run would take a core from the next
+    for name, run in runs.items():
+        time.sleep(0.5)
+        for _ in range(repeat):
             t0 = time.perf_counter()
-            polars_vec.evaluate(polars_vec.load(), frame)
-            timings["polars"].append(time.perf_counter() - t0)
-        for layout in ("wide", "list"):
-            t0 = time.perf_counter()
-            engine.evaluate_arrow(table, layout=layout)  # type: ignore[arg-type]
-            timings[layout].append(time.perf_counter() - t0)
+            run()
+            timings[name].append(time.perf_counter() - t0)
+    import statistics
+
     best = {k: min(v) for k, v in timings.items() if v}
+    median = {k: statistics.median(v) for k, v in timings.items() if v}
     labels = {"wide": "columnar, wide layout", "list": "columnar, list layout"}
+    print("  best of runs (median of runs); ratio of best times (of medians)", flush=True)
     for name, sec in best.items():
-        ratios = f"× numpy {sec / best['numpy']:.1f}"
+        ratios = f"× numpy {sec / best['numpy']:.1f} ({median[name] / median['numpy']:.1f})"
         if "polars" in best:
             ratios += f", × polars {sec / best['polars']:.1f}"
+            ratios += f" ({median[name] / median['polars']:.1f})"
         runs = ", ".join(f"{x * 1000:.0f}" for x in timings[name])
         print(
-            f"  {labels.get(name, name):22s} {sec * 1000:7.0f} ms  {n / sec:>12,.0f} households/s"
-            f"  ({ratios}; runs {runs} ms)",
+            f"  {labels.get(name, name):22s} {sec * 1000:5.0f} ms ({median[name] * 1000:.0f})"
+            f"  {n / sec:>12,.0f} households/s  {ratios}; runs {runs} ms",
             flush=True,
         )
-    return {"best_s": best, "agree": n - bad}
+    return {"best_s": best, "median_s": median, "agree": n - bad}
 
 
 def main(argv: list[str] | None = None) -> int:
