@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, DivisionByZero, InvalidOperation
 from typing import Any, cast
 
@@ -132,6 +132,8 @@ class Plan:
         self.inlined: dict[str, ast.Expr] = {}
         self.templates: dict[int, tuple[ast.Expr, _Template]] = {}
         self.conditions: dict[int, tuple[ast.Expr, _ConditionStatic]] = {}
+        self.row_statics: dict[str, tuple[str | None, str | None, str, Span | None]] = {}
+        self.cell_statics: dict[str, list[list[_CellStatic]]] = {}
 
     def text(self, e: ast.Expr) -> str:
         key = id(e)
@@ -352,8 +354,10 @@ class Evaluation:
         return self.field(self.root, self.root.fields[n])
 
     def binop(self, e: ast.BinOp, frames: tuple[Any, ...]) -> Any:
-        a = self.eval(e.left, frames)
-        b = self.eval(e.right, frames)
+        return self._binop(e, self.eval(e.left, frames), self.eval(e.right, frames))
+
+    @staticmethod
+    def _binop(e: ast.BinOp, a: Any, b: Any) -> Any:
         # SPEC §8: an absent optional input makes whatever needs it false, even when
         # the other side is unknown; so absence wins over unknown.
         if a is ABSENT or b is ABSENT:
@@ -367,8 +371,10 @@ class Evaluation:
             raise EvaluationError(f"除数为零 / division by zero in {to_text(e)}", e.span) from None
 
     def in_op(self, e: ast.In, frames: tuple[Any, ...]) -> Truth:
-        a = self.eval(e.left, frames)
-        b = self.eval(e.right, frames)
+        return self._in(e, self.eval(e.left, frames), self.eval(e.right, frames))
+
+    @staticmethod
+    def _in(e: ast.In, a: Any, b: Any) -> Truth:
         if a is ABSENT or b is ABSENT:
             return False
         unk = unknown_of(a, b)
@@ -378,7 +384,10 @@ class Evaluation:
         return (not result) if e.negated else result
 
     def is_pred(self, e: ast.IsPred, frames: tuple[Any, ...]) -> Truth:
-        v = self.eval(e.value, frames)
+        return self._is(e, self.eval(e.value, frames))
+
+    @staticmethod
+    def _is(e: ast.IsPred, v: Any) -> Truth:
         pred = PREDICATES[e.pred]
         result: Truth
         if pred == "empty":
@@ -459,12 +468,17 @@ class Evaluation:
 
     # ------------------------------------------------------------ tables
     def _run_table(self, table: ast.TableDecl) -> TableOutcome:
-        hit = self.plan.hit[table.name]
         inputs = [self.eval(i, ()) for i in table.inputs]
         truths: list[Truth] = [
             and3(self.cell(c, v) for c, v in zip(row.cells, inputs, strict=False))
             for row in table.rows
         ]
+        return self._table_outcome(table, inputs, truths)
+
+    def _table_outcome(
+        self, table: ast.TableDecl, inputs: list[Any], truths: list[Truth]
+    ) -> TableOutcome:
+        hit = self.plan.hit[table.name]
         outputs = [o.name for o in table.outputs]
 
         def out(i: int) -> Any:
@@ -586,7 +600,9 @@ class Evaluation:
         root = self.plan.span_paths
         self._memo: dict[int, tuple[ast.Expr, Any]] = {}
         self._conditions: dict[tuple[int, int, bool], tuple[ast.Expr, ConditionTrace]] = {}
-        self._collected: dict[int, tuple[ast.Expr, _Collected]] = {}
+        self._collected: dict[int, tuple[ast.Expr, tuple[Comparison, ...]]] = {}
+        self._observed: dict[int, tuple[ast.Expr, Observation]] = {}
+        self._traced_tables: dict[str, tuple[TableOutcome, list[tuple[ConditionTrace, ...]]]] = {}
         self._names: dict[str, Any] = {}
         conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
         values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
@@ -604,6 +620,9 @@ class Evaluation:
         same condition is read by its parent, its comparisons and its parts)."""
         if frames:
             return self.eval(e, frames)
+        cls = e.__class__
+        if cls in _LITERALS:
+            return e.value  # type: ignore[union-attr]
         hit = self._memo.get(id(e))
         if hit is not None and hit[0] is e:  # the node is kept alive, so its id is its own
             return hit[1]
@@ -612,25 +631,57 @@ class Evaluation:
         # parts read them again
         ev = self._ev
         value: Any
-        if isinstance(e, ast.Compare):
+        if cls is ast.Name:  # a name reads the same value wherever it is written
+            name = e.name  # type: ignore[union-attr]
+            names = self._names
+            if name in names:
+                value = names[name]
+            else:
+                value = names[name] = self.name(name, ())
+        elif cls is ast.Compare:
+            assert isinstance(e, ast.Compare)
             value = compare(e.op, ev(e.left), ev(e.right))
-        elif isinstance(e, ast.And):
+        elif cls is ast.And:
+            assert isinstance(e, ast.And)
             left = truth(ev(e.left))
             value = False if left is False else and3((left, truth(ev(e.right))))
-        elif isinstance(e, ast.Or):
+        elif cls is ast.Or:
+            assert isinstance(e, ast.Or)
             left = truth(ev(e.left))
             value = True if left is True else or3((left, truth(ev(e.right))))
-        elif isinstance(e, ast.Not):
+        elif cls is ast.Not:
+            assert isinstance(e, ast.Not)
             value = not3(truth(ev(e.operand)))
-        elif isinstance(e, ast.Between):
+        elif cls is ast.Between:
+            assert isinstance(e, ast.Between)
             v = ev(e.value)
             value = and3((compare(">=", v, ev(e.low)), compare("<=", v, ev(e.high))))
-        elif isinstance(e, ast.Name):  # a name reads the same value wherever it is written
-            names = self._names
-            if e.name in names:
-                value = names[e.name]
+        elif cls is ast.BinOp:
+            assert isinstance(e, ast.BinOp)
+            value = self._binop(e, ev(e.left), ev(e.right))
+        elif cls is ast.In:
+            assert isinstance(e, ast.In)
+            value = self._in(e, ev(e.left), ev(e.right))
+        elif cls is ast.IsPred:
+            assert isinstance(e, ast.IsPred)
+            value = self._is(e, ev(e.value))
+        elif cls is ast.Attr:
+            assert isinstance(e, ast.Attr)
+            obj = ev(e.obj)
+            if isinstance(obj, Unknown) or obj is ABSENT:
+                value = obj
+            elif isinstance(obj, RecordValue):
+                value = self.field(obj, obj.fields[e.name])
             else:
-                value = names[e.name] = self.name(e.name, ())
+                value = self.eval(e, ())
+        elif cls is ast.Neg:
+            assert isinstance(e, ast.Neg)
+            v = ev(e.operand)
+            value = v if isinstance(v, Unknown) or v is ABSENT else -v
+        elif cls is ast.If:
+            assert isinstance(e, ast.If)
+            c = truth(ev(e.cond))
+            value = c if isinstance(c, Unknown) else ev(e.then if c else e.else_)
         else:
             value = self.eval(e, ())
         self._memo[id(e)] = (e, value)
@@ -671,76 +722,174 @@ class Evaluation:
                 span=self.plan.rel_span(rule.span),
             )
         info = self.plan.rows[rule_id]
-        outcome = self.table(info.table.name)
+        table = info.table
+        outcome, cells = self._traced_table(table)
         row_status = outcome.status.get(info.index, "not_fired")
         if status == "not_fired" and row_status == "shadowed":
             status = "shadowed"
-        conds_list = []
-        for inp, cell, v in zip(info.table.inputs, info.row.cells, outcome.inputs, strict=False):
-            if isinstance(cell, ast.CellAny):
-                continue
-            ct = self.cell(cell, v)
-            tv = _tv(ct)
-            parts: tuple[ConditionTrace, ...] = ()
-            if tv != "true" and self._decompose(inp)[1] is not None:
-                # why the column (a yes/no derived value) has the value that fails the cell
-                parts = (self._condition(inp, root, 1, None),)
-            column = self.plan.text(inp)
-            test = self.plan.cell_text(cell)
-            conds_list.append(
-                ConditionTrace(
-                    f"{column} : {test}",
-                    tv,
-                    tuple(sorted(ct.missing)) if isinstance(ct, Unknown) else (),
-                    self._cell_comparisons(inp, cell, v),
-                    (),
-                    self.plan.rel_span(cell.span),
-                    parts,
-                    None,
-                    None,
-                    column,
-                    test,
-                )
-            )
+        static = self.plan.row_statics.get(rule_id)
+        if static is None:
+            static = self.plan.row_statics[rule_id] = self._row_static(info)
+        title_cite, message, hit, span = static
         return ConclusionTrace(
             rule_id,
             "row",
             None,
-            info.row.cite or info.table.cite,
-            info.row.message,
+            title_cite,
+            message,
             None,
             status,  # type: ignore[arg-type]
-            tuple(conds_list),
+            cells[info.index],
             missing,
-            table=info.table.name,
-            hit_policy=self.plan.hit[info.table.name],
-            overridden_by=self.overridden_by.get(rule_id),
-            shadowed_by=outcome.shadowed_by.get(info.index),
-            span=self.plan.rel_span(info.row.span),
+            table.name,
+            hit,
+            self.overridden_by.get(rule_id),
+            outcome.shadowed_by.get(info.index),
+            span,
         )
 
-    def _cell_comparisons(self, inp: ast.Expr, cell: ast.Cell, v: Any) -> tuple[Comparison, ...]:
-        if not isinstance(cell, ast.CellTests):
-            return ()
+    def _row_static(self, info: RowInfo) -> tuple[str | None, str | None, str, Span | None]:
+        return (
+            info.row.cite or info.table.cite,
+            info.row.message,
+            self.plan.hit[info.table.name],
+            self.plan.rel_span(info.row.span),
+        )
+
+    def _traced_table(
+        self, table: ast.TableDecl
+    ) -> tuple[TableOutcome, list[tuple[ConditionTrace, ...]]]:
+        """A table's outcome and the conditions (cells) of each row, made once per household.
+
+        Each cell is tested once, for both: when the table has not been run yet (the
+        compiled engine does not record table outcomes), its row truths are those of the
+        cells, as :meth:`_run_table` computes them."""
+        name = table.name
+        found = self._traced_tables.get(name)
+        if found is not None:
+            return found
+        statics = self.plan.cell_statics.get(name)
+        if statics is None:
+            statics = self.plan.cell_statics[name] = self._cell_statics(table)
+        outcome = self.tables.get(name)
+        inputs = outcome.inputs if outcome is not None else [self._ev(i) for i in table.inputs]
+        rows: list[tuple[ConditionTrace, ...]] = []
+        truths: list[Truth] = []
+        for row_cells in statics:
+            conds = []
+            row_truth: Truth = True
+            unknown: Unknown | None = None
+            for cs in row_cells:
+                cond, t = self._cell_condition(cs, inputs[cs[0]])
+                conds.append(cond)
+                if t is False:
+                    row_truth = False
+                elif isinstance(t, Unknown):
+                    unknown = t if unknown is None else unknown | t
+            rows.append(tuple(conds))
+            # and3 of the row's cells (a "-" cell is true)
+            truths.append(False if row_truth is False else unknown if unknown is not None else True)
+        if outcome is None:
+            outcome = self.tables[name] = self._table_outcome(table, list(inputs), truths)
+        found = self._traced_tables[name] = (outcome, rows)
+        return found
+
+    def _cell_statics(self, table: ast.TableDecl) -> list[list[_CellStatic]]:
         out = []
-        left = self.plan.text(inp)
-        kind = self._kind(inp)
-        for test in cell.tests:
-            if isinstance(test, ast.TestCompare):
-                rv = self._ev(test.value, ())
-                out.append(self._comparison(left, v, test.op, self.plan.text(test.value), rv, kind))
-            elif isinstance(test, ast.TestRange):
-                for op, bound in (
-                    (">=" if test.low_closed else ">", test.low),
-                    ("<=" if test.high_closed else "<", test.high),
-                ):
-                    rv = self._ev(bound, ())
-                    out.append(self._comparison(left, v, op, self.plan.text(bound), rv, kind))
-            elif isinstance(test, ast.TestEqual):
-                rv = self._ev(test.value, ())
-                if not isinstance(rv, frozenset):
-                    out.append(self._comparison(left, v, "=", self.plan.text(test.value), rv, kind))
-        return tuple(out)
+        text = self.plan.text
+        for row in table.rows:
+            cells: list[_CellStatic] = []
+            for i, (inp, cell) in enumerate(zip(table.inputs, row.cells, strict=False)):
+                if not isinstance(cell, ast.CellTests):
+                    continue
+                tests: list[_TestStatic] = []
+                for test in cell.tests:
+                    if isinstance(test, ast.TestCompare):
+                        tests.append((0, test.op, test.value, text(test.value), "", None, ""))
+                    elif isinstance(test, ast.TestRange):
+                        tests.append(
+                            (
+                                1,
+                                ">=" if test.low_closed else ">",
+                                test.low,
+                                text(test.low),
+                                "<=" if test.high_closed else "<",
+                                test.high,
+                                text(test.high),
+                            )
+                        )
+                    else:
+                        tests.append((2, "=", test.value, text(test.value), "", None, ""))
+                column = text(inp)
+                test_text = self.plan.cell_text(cell)
+                cells.append(
+                    (
+                        i,
+                        inp,
+                        cell.negated,
+                        tuple(tests),
+                        f"{column} : {test_text}",
+                        column,
+                        test_text,
+                        self.plan.rel_span(cell.span),
+                        self._decompose(inp)[1] is not None,
+                        self._kind(inp),
+                    )
+                )
+            out.append(cells)
+        return out
+
+    def _cell_condition(self, cs: _CellStatic, v: Any) -> tuple[ConditionTrace, Truth]:
+        """A table cell as a condition: ``Evaluation.cell`` and its comparisons, each test
+        compared once."""
+        _, inp, negated, tests, text, column, test_text, span, decomposable, kind = cs
+        ev = self._ev
+        comparisons = []
+        results: list[Truth] = []
+        for code, op, node, right, op2, node2, right2 in tests:
+            rv = ev(node)
+            if code == 0:
+                t = compare(op, v, rv)
+                results.append(t)
+                comparisons.append(self._comparison_of(column, v, op, right, rv, kind, t))
+            elif code == 1:
+                assert node2 is not None
+                rv2 = ev(node2)
+                t1 = compare(op, v, rv)
+                t2 = compare(op2, v, rv2)
+                results.append(and3((t1, t2)))
+                comparisons.append(self._comparison_of(column, v, op, right, rv, kind, t1))
+                comparisons.append(self._comparison_of(column, v, op2, right2, rv2, kind, t2))
+            elif isinstance(rv, frozenset):
+                results.append(unknown_of(v) or (False if v is ABSENT else v in rv))
+            else:
+                t = compare("=", v, rv)
+                results.append(t)
+                comparisons.append(self._comparison_of(column, v, "=", right, rv, kind, t))
+        ct = or3(results)
+        if negated:
+            ct = not3(ct)
+        tv = _tv(ct)
+        parts: tuple[ConditionTrace, ...] = ()
+        if tv != "true" and decomposable:
+            # why the column (a yes/no derived value) has the value that fails the cell
+            parts = (self._condition(inp, self.plan.span_paths, 1, None),)
+        return (
+            ConditionTrace(
+                text,
+                tv,
+                tuple(sorted(ct.missing)) if isinstance(ct, Unknown) else (),
+                tuple(comparisons),
+                (),
+                span,
+                parts,
+                None,
+                None,
+                column,
+                test_text,
+            ),
+            ct,
+        )
 
     def _decompose(self, e: ast.Expr) -> _Decomposed:
         """:meth:`_decompose_static`, computed once per node and policy."""
@@ -787,7 +936,7 @@ class Evaluation:
         condition decides its parent's outcome (same truth, or under ``not``), up to
         ``_MAX_DEPTH`` levels."""
         value = truth(self._ev(c, ()))
-        tv = _tv(value)
+        tv: TruthValue = "true" if value is True else "false" if value is False else "unknown"
         decisive = parent is None or parent[1] == "not" or parent[0] == tv
         # the same node at the same depth and decisiveness gives the same record (a
         # derived condition read by several rules is broken down once per household)
@@ -795,36 +944,61 @@ class Evaluation:
         hit = self._conditions.get(key)
         if hit is not None and hit[0] is c:
             return hit[1]
-        comparisons, observations = self._collect(c)
         static = self.plan.conditions.get(id(c))
         if static is None or static[0] is not c:
-            combinator, ref, subs = self._decompose(c)
-            static = (
-                c,
-                (self.plan.text(c), self.plan.rel_span(c.span), combinator, ref, subs),
-            )
+            static = (c, self._condition_static(c))
             self.plan.conditions[id(c)] = static
-        text, span, combinator, ref, subs = static[1]
+        text, span, combinator, ref, subs, (cmp_leaves, obs_leaves), is_call = static[1]
+        # comparisons and names read by the condition (not inside aggregations), each name
+        # once: the leaves listed once per policy, their records made once per household
+        comparisons: tuple[Comparison, ...] = ()
+        if cmp_leaves:
+            leaf = self._leaf_comparisons
+            if len(cmp_leaves) == 1:
+                comparisons = leaf(cmp_leaves[0])
+            else:
+                for x in cmp_leaves:
+                    comparisons += leaf(x)
+        observations: tuple[Observation, ...] = ()
+        if obs_leaves:
+            observations = tuple(map(self._observation, obs_leaves))
         parts: tuple[ConditionTrace, ...] = ()
         if subs and decisive and depth < _MAX_DEPTH:
-            parts = tuple(self._condition(x, root, depth + 1, (tv, combinator)) for x in subs)
+            here = (tv, combinator)
+            parts = tuple([self._condition(x, root, depth + 1, here) for x in subs])
         elements: tuple[ElementTrace, ...] = ()
-        if isinstance(c, ast.Call) and decisive:
+        if is_call and decisive:
+            assert isinstance(c, ast.Call)
             elements = self._elements(c)
         found = ConditionTrace(
             text,
             tv,
-            tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
+            tuple(sorted(value.missing)) if tv == "unknown" else (),  # type: ignore[union-attr]
             comparisons,
             observations,
             span,
             parts,
             combinator if parts else None,
             ref,
-            elements=elements,
+            None,
+            None,
+            elements,
         )
         self._conditions[key] = (c, found)
         return found
+
+    def _condition_static(self, c: ast.Expr) -> _ConditionStatic:
+        combinator, ref, subs = self._decompose(c)
+        text = self.plan.text
+        return (
+            text(c),
+            self.plan.rel_span(c.span),
+            combinator,
+            ref,
+            subs,
+            _collect_spec(c, text),
+            isinstance(c, ast.Call),
+        )
 
     def _elements(self, e: ast.Call) -> tuple[ElementTrace, ...]:
         """For ``any``/``all``/``count`` over records: whether each element qualified."""
@@ -846,58 +1020,50 @@ class Evaluation:
             out.append(ElementTrace(item.path, _tv(t)))
         return tuple(out)
 
-    def _collect(self, e: ast.Expr) -> _Collected:
-        """Comparisons and names read by a condition (not inside aggregations), each
-        name once; memoised per node while the trace is built."""
+    def _leaf_comparisons(self, e: ast.Expr) -> tuple[Comparison, ...]:
+        """The comparisons of a ``Compare`` or ``Between`` (memoised per household)."""
         hit = self._collected.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
-        found = self._collect_node(e)
-        self._collected[id(e)] = (e, found)
-        return found
-
-    def _collect_node(self, e: ast.Expr) -> _Collected:
         text = self.plan.text
+        found: tuple[Comparison, ...]
         if isinstance(e, ast.Compare):
-            return (
-                (
-                    self._comparison(
-                        text(e.left),
-                        self._ev(e.left, ()),
-                        e.op,
-                        text(e.right),
-                        self._ev(e.right, ()),
-                        self._kind(e.left) or self._kind(e.right),
-                        movable=not _constant(e.left),
-                    ),
+            found = (
+                self._comparison(
+                    text(e.left),
+                    self._ev(e.left, ()),
+                    e.op,
+                    text(e.right),
+                    self._ev(e.right, ()),
+                    self._kind(e.left) or self._kind(e.right),
+                    movable=not _constant(e.left),
                 ),
-                (),
             )
-        if isinstance(e, ast.Between):
+        else:
+            assert isinstance(e, ast.Between)
             v = self._ev(e.value, ())
             left = text(e.value)
             kind = self._kind(e.value)
-            return (
-                (
-                    self._comparison(left, v, ">=", text(e.low), self._ev(e.low, ()), kind),
-                    self._comparison(left, v, "<=", text(e.high), self._ev(e.high, ()), kind),
-                ),
-                (),
+            found = (
+                self._comparison(left, v, ">=", text(e.low), self._ev(e.low, ()), kind),
+                self._comparison(left, v, "<=", text(e.high), self._ev(e.high, ()), kind),
             )
-        if isinstance(e, ast.Name | ast.Attr | ast.RuleRef | ast.Call):
-            seen: Any
-            if isinstance(e, ast.RuleRef):
-                seen = _tv(self.conclusion(e.rule_id))
-            else:
-                seen = self._json(e, self._ev(e, ()))
-            return (), (Observation(text(e), seen),)
-        if isinstance(e, ast.And | ast.Or | ast.In):
-            return _merge(self._collect(e.left), self._collect(e.right))
-        if isinstance(e, ast.Not):
-            return self._collect(e.operand)
-        if isinstance(e, ast.IsPred):
-            return self._collect(e.value)
-        return (), ()
+        self._collected[id(e)] = (e, found)
+        return found
+
+    def _observation(self, e: ast.Expr) -> Observation:
+        """A name, path, rule or aggregate read by a condition, with its value."""
+        hit = self._observed.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        seen: Any
+        if isinstance(e, ast.RuleRef):
+            seen = _tv(self.conclusion(e.rule_id))
+        else:
+            seen = self._json(e, self._ev(e, ()))
+        found = Observation(self.plan.text(e), seen)
+        self._observed[id(e)] = (e, found)
+        return found
 
     def _json(self, e: ast.Expr, v: Any) -> Any:
         hit = self.plan.json_types.get(id(e))
@@ -931,7 +1097,20 @@ class Evaluation:
         *,
         movable: bool = True,
     ) -> Comparison:
-        tv = _tv(compare(op, lv, rv))
+        return self._comparison_of(left, lv, op, right, rv, kind, compare(op, lv, rv), movable)
+
+    @staticmethod
+    def _comparison_of(
+        left: str,
+        lv: Any,
+        op: str,
+        right: str,
+        rv: Any,
+        kind: str | None,
+        t: Truth,
+        movable: bool = True,
+    ) -> Comparison:
+        tv = _tv(t)
         gap = None
         numbers = isinstance(lv, Decimal | int) and isinstance(rv, Decimal | int)
         if numbers and not isinstance(lv, bool) and not isinstance(rv, bool):
@@ -1403,21 +1582,50 @@ def _template(e: ast.Expr) -> _Template:
     return tuple(merged)
 
 
-# a condition's text, relative span and breakdown (combinator, derived value, parts)
-_ConditionStatic = tuple[str, Span | None, Combinator | None, str | None, tuple[ast.Expr, ...]]
-_Collected = tuple[tuple[Comparison, ...], tuple[Observation, ...]]
+# what a condition reads outside aggregations: its comparisons (``Compare`` and ``Between``
+# nodes, in order) and the names, paths, rules and aggregates it observes (each text once)
+_CollectSpec = tuple[tuple[ast.Expr, ...], tuple[ast.Expr, ...]]
+# a condition's text, relative span, breakdown (combinator, derived value, parts), what it
+# reads, and whether it is a call (an aggregate that may list its elements)
+_ConditionStatic = tuple[
+    str, Span | None, Combinator | None, str | None, tuple[ast.Expr, ...], _CollectSpec, bool
+]
 
 
-def _merge(a: _Collected, b: _Collected) -> _Collected:
-    """The comparisons of both, and the names of ``a`` then those of ``b`` not in ``a``."""
-    if not b[1]:
-        obs = a[1]
-    elif not a[1]:
-        obs = b[1]
-    else:
-        names = {o.name for o in a[1]}
-        obs = a[1] + tuple(o for o in b[1] if o.name not in names)
-    return a[0] + b[0], obs
+# a table test: (0 compare | 1 range | 2 equal, op, value, its text, upper op, upper
+# bound, its text)
+_TestStatic = tuple[int, str, ast.Expr, str, str, ast.Expr | None, str]
+# a table cell: (input column index, input, negated, tests, condition text, column text,
+# cell text, relative span, whether the column breaks down, the column's value kind)
+_CellStatic = tuple[
+    int, ast.Expr, bool, tuple[_TestStatic, ...], str, str, str, Span | None, bool, str | None
+]
+
+
+def _collect_spec(e: ast.Expr, text: Callable[[ast.Expr], str]) -> _CollectSpec:
+    """The comparisons and observed names of a condition, in the order the trace lists
+    them: those of ``a`` then those of ``b`` for ``a and b``, a name written on both sides
+    once (where ``a`` has it)."""
+    if isinstance(e, ast.Compare | ast.Between):
+        return (e,), ()
+    if isinstance(e, ast.Name | ast.Attr | ast.RuleRef | ast.Call):
+        return (), (e,)
+    if isinstance(e, ast.And | ast.Or | ast.In):
+        a = _collect_spec(e.left, text)
+        b = _collect_spec(e.right, text)
+        if not b[1]:
+            obs = a[1]
+        elif not a[1]:
+            obs = b[1]
+        else:
+            names = {text(o) for o in a[1]}
+            obs = a[1] + tuple(o for o in b[1] if text(o) not in names)
+        return a[0] + b[0], obs
+    if isinstance(e, ast.Not):
+        return _collect_spec(e.operand, text)
+    if isinstance(e, ast.IsPred):
+        return _collect_spec(e.value, text)
+    return (), ()
 
 
 def _param_type(decl: ast.ParamDecl) -> T:
@@ -1489,6 +1697,7 @@ def _numeric(text: str) -> bool:
 
 
 _MAX_DEPTH = 4
+_LITERALS = frozenset({ast.Number, ast.Date, ast.String, ast.Bool})
 # how a condition breaks down: (combinator, derived value it names, parts)
 _Decomposed = tuple[Combinator | None, str | None, tuple[ast.Expr, ...]]
 
