@@ -348,3 +348,30 @@ def test_arrow_executor_without_64_bit_decimals(monkeypatch: pytest.MonkeyPatch)
         )
     ]
     assert assert_wide_same(REFERENCE, valid(REFERENCE, records)) >= {"arrow"}
+
+
+def test_arrow_executor_with_absent_optional_inputs(tmp_path: Path) -> None:
+    """NULLs of an optional input (SPEC §8's absent) through the Arrow kernels: sums of
+    decimal inputs with NULL rows, comparisons that are false when a side is absent."""
+    path = tmp_path / "p.policy"
+    path.write_text(
+        'policy "t" { version "1" }\n'
+        "record household { household_id: text required  a: money required  b: money  "
+        "n: int required >= 1  k: int }\n"
+        "input household key household_id\n"
+        'rule R-1 "sum" when a + b - a > 100 then "sum"\n'
+        'rule R-2 "share" when (a + b) / n >= 50.5 then "share"\n'
+        'rule R-3 "count" when k * 3 = n or a < 0 then "count"\n'
+        'rule R-4 "absent" when b is missing and not (k > 1) then "absent"\n',
+        "utf-8",
+    )
+    policy = load_policy(path)
+    records = [
+        {"household_id": "A", "a": "100", "b": "0.01", "n": 2, "k": 1},
+        {"household_id": "B", "a": "-100.10", "n": 3},
+        {"household_id": "C", "a": "101", "b": "100.01", "n": 4, "k": 2},
+        {"household_id": "D", "a": "0", "b": "101", "n": 1, "k": None},
+        {"household_id": "E", "a": "-0.01", "b": "-0.01", "n": 6, "k": 2},
+    ]
+    assert assert_wide_same(policy, records) == {"arrow", "duckdb-narrow"}
+    assert_same(policy, records)

@@ -91,6 +91,7 @@ class Words:
 
 
 NUM = (Dec, RawDec, Words)
+_NULL = object()  # an untyped SQL NULL (CASE … THEN NULL)
 
 
 def _plain_type(t: S.SqlType) -> pa.DataType:
@@ -141,6 +142,8 @@ class ArrowExecutor:
         # results of operators by expression (the IR nodes are immutable values): the same
         # comparison written in two rules is computed once
         self.memo: dict[S.Sql, Any] = {}
+        # bounds of |unscaled| of int64 arrays, by id (the array is kept alive beside it)
+        self.bounds: dict[int, tuple[Any, int]] = {}
 
     # ------------------------------------------------------------ public
     def column(self, e: S.Sql) -> pa.Array:
@@ -152,7 +155,8 @@ class ArrowExecutor:
             if isinstance(v, pa.Scalar):
                 v = pa.repeat(v, self.n)
             return v
-        except _ARROW_ERRORS as exc:
+        except (*_ARROW_ERRORS, TypeError, AttributeError) as exc:
+            # (an Arrow error, or a node this executor mishandles: DuckDB evaluates it)
             raise Unsupported(str(exc)) from exc
 
     # ------------------------------------------------------------ columns
@@ -195,7 +199,7 @@ class ArrowExecutor:
             return pa.scalar(e.value, _plain_type(e.type))
         if isinstance(e, S.Null):
             if e.type is None:
-                raise Unsupported("untyped NULL")
+                return _NULL  # typed by the CASE or coalesce around it
             if e.type.kind == "decimal":
                 return Dec(pa.scalar(None, _INT64), e.type.scale)
             return pa.scalar(None, _plain_type(e.type))
@@ -233,6 +237,8 @@ class ArrowExecutor:
 
     def op(self, e: S.Op) -> Any:
         a, b = self.eval(e.left), self.eval(e.right)
+        if a is _NULL or b is _NULL:
+            raise Unsupported("an operator on an untyped NULL")
         if e.op == "AND":
             return pc.and_kleene(self._bool(a), self._bool(b))
         if e.op == "OR":
@@ -276,7 +282,8 @@ class ArrowExecutor:
             return RawDec(total, a.scale)
         if e.op == "*":
             x, y = self.dec(a), self.dec(b)
-            return Dec(pc.multiply_checked(x.unscaled, y.unscaled), x.scale + y.scale)
+            kernel = self._kernel("multiply", self._bound(x) * self._bound(y))
+            return Dec(pc.call_function(kernel, [x.unscaled, y.unscaled]), x.scale + y.scale)
         x, y, scale = self.align(a, b)
         return Dec(pc.call_function(_ARITH[e.op], [x, y]), scale)
 
@@ -351,8 +358,7 @@ class ArrowExecutor:
                 for a in nullable[1:]:
                     valid = pc.and_(valid, pc.is_valid(a))
                 low = pc.if_else(valid, low, pa.scalar(None, _INT64))
-            converted = Dec(low, x.scale)
-            return converted
+            return self._known(Dec(low, x.scale), x.bound)
         if isinstance(x, RawDec):
             return self._convert(x)
         if _is_int(x):
@@ -372,7 +378,7 @@ class ArrowExecutor:
             ints = pa.Array.from_buffers(
                 _INT64, len(narrow), narrow.buffers()[:2], offset=narrow.offset
             )
-            return Dec(ints, raw.scale)
+            return self._known(Dec(ints, raw.scale), 10**18 - 1)
         n = len(array)
         words = pa.Array.from_buffers(
             _INT64, 2 * n, [None, array.buffers()[1]], offset=2 * array.offset
@@ -395,8 +401,34 @@ class ArrowExecutor:
             return d
         if scale < d.scale:
             raise Unsupported("a cast that drops decimals")
-        factor = pa.scalar(10 ** (scale - d.scale), _INT64)
-        return Dec(pc.multiply_checked(d.unscaled, factor), scale)
+        factor = 10 ** (scale - d.scale)
+        kernel = self._kernel("multiply", self._bound(d) * factor)
+        return Dec(pc.call_function(kernel, [d.unscaled, pa.scalar(factor, _INT64)]), scale)
+
+    def _kernel(self, name: str, bound: int) -> str:
+        """The overflow-checked kernel, or the plain one where ``bound`` (of the result's
+        absolute value) proves that no row can overflow."""
+        return name if bound < 2**63 else f"{name}_checked"
+
+    def _bound(self, d: Dec) -> int:
+        """An upper bound of |unscaled| over the rows (2**63 when it cannot be known)."""
+        u = d.unscaled
+        if isinstance(u, pa.Scalar):
+            value = u.as_py()
+            return abs(value) if isinstance(value, int) else 0
+        found = self.bounds.get(id(u))
+        if found is None:
+            low_high = pc.min_max(u).as_py()
+            lo, hi = low_high["min"], low_high["max"]
+            bound = 0 if lo is None else max(abs(lo), abs(hi))
+            found = self.bounds[id(u)] = (u, bound)
+        return found[1]
+
+    def _known(self, d: Dec, bound: int) -> Dec:
+        """d, whose |unscaled| is known to be at most ``bound``."""
+        if not isinstance(d.unscaled, pa.Scalar):
+            self.bounds[id(d.unscaled)] = (d.unscaled, bound)
+        return d
 
     def align(self, a: Any, b: Any) -> tuple[Any, Any, int]:
         x, y = self.dec(a), self.dec(b)
@@ -404,6 +436,16 @@ class ArrowExecutor:
         return self.rescale(x, scale).unscaled, self.rescale(y, scale).unscaled, scale
 
     def _one_type(self, values: list[Any]) -> tuple[list[Any], int | None]:
+        typed = [v for v in values if v is not _NULL]
+        if not typed:
+            raise Unsupported("only untyped NULLs")
+        if len(typed) < len(values):
+            like = typed[0]
+            if isinstance(like, NUM):
+                null: Any = Dec(pa.scalar(None, _INT64), self.dec(like).scale)
+            else:
+                null = pa.scalar(None, like.type)
+            values = [null if v is _NULL else v for v in values]
         if any(isinstance(v, NUM) for v in values):
             decs = [self.dec(v) for v in values]
             scale = max(d.scale for d in decs)
