@@ -1765,14 +1765,15 @@ class TraceRecord:
         if built is None:
             plan, as_of, bindings = self.bound.plan, self.bound.as_of, self.bound.bindings
             ev = Evaluation(plan, self.household, as_of, bindings)
-            _seed(ev, State.from_flat(plan, self.flat, self.used))
+            _seed_flat(ev, plan, self.flat, self.used)
             try:
                 tr = ev.trace()
             except Exception:
                 ev = Evaluation(plan, self.household, as_of, bindings)
                 ev.fired()
                 tr = ev.trace()
-            built = (tr, ev.param_uses())
+            # Evaluation.param_uses of the parameters read, made once per set of them
+            built = (tr, self.bound.param_uses(frozenset(ev.used_params)))
             if self._built is None:
                 self._built = built
             else:
@@ -1942,6 +1943,29 @@ class Lane:
 
 
 _SEEDED = ("cache", "rule_raw", "final", "overridden_by", "used_params")
+
+
+def _seed_flat(ev: Evaluation, plan: Plan, flat: Sequence[Any], used: frozenset[str]) -> None:
+    """:func:`_seed` with ``State.from_flat(plan, flat, used)``, without the State: the
+    flat tuple goes straight into the Evaluation's caches (same keys, same values)."""
+    keys = plan.flat_keys
+    if keys is None:
+        lets = plan.let_names
+        rules = tuple(plan.model.rules)
+        ids = plan.conclusion_ids
+        a, b = len(lets), len(lets) + len(rules)
+        keys = plan.flat_keys = (tuple("let:" + n for n in lets), rules, ids, a, b, b + len(ids))
+    stores = [getattr(ev, name, None) for name in _SEEDED]
+    if not all(isinstance(s, dict) for s in stores[:4]) or not isinstance(stores[4], set):
+        return
+    let_keys, rules, ids, a, b, c = keys
+    if len(flat) != c + 1:
+        raise ValueError("the recorded values do not match the plan")
+    ev.cache.update(zip(let_keys, flat[:a], strict=True))
+    ev.rule_raw.update(zip(rules, flat[a:b], strict=True))
+    ev.final.update(zip(ids, flat[b:c], strict=True))
+    ev.overridden_by.update(flat[c])
+    ev.used_params.update(used)
 
 
 def _seed(ev: Evaluation, state: State) -> None:

@@ -132,6 +132,14 @@ class Plan:
         self.inlined: dict[str, ast.Expr] = {}
         self.templates: dict[int, tuple[ast.Expr, _Template]] = {}
         self.conditions: dict[int, tuple[ast.Expr, _ConditionStatic]] = {}
+        self.trace_texts: frozenset[str] | None = None
+        # the cache keys of the compiled engine's flat tuple (compiler._seed_flat)
+        self.flat_keys: (
+            tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int, int] | None
+        ) = None
+        self.leaf_codes: dict[int, tuple[ast.Expr, int]] = {}
+        self.value_statics: dict[str, _ValueStatic] = {}
+        self.glossaries: dict[frozenset[str], tuple[Term, ...]] = {}
         self.row_statics: dict[str, tuple[str | None, str | None, str, Span | None]] = {}
         self.cell_statics: dict[str, list[list[_CellStatic]]] = {}
 
@@ -604,6 +612,7 @@ class Evaluation:
         self._observed: dict[int, tuple[ast.Expr, Observation]] = {}
         self._traced_tables: dict[str, tuple[TableOutcome, list[tuple[ConditionTrace, ...]]]] = {}
         self._names: dict[str, Any] = {}
+        self._texts: set[str] = set()  # of the conditions: the glossary's names are in them
         conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
         values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
         tables = tuple(self._table_trace(n, root) for n in self.plan.table_names)
@@ -612,7 +621,7 @@ class Evaluation:
             values,
             tables,
             tuple(self.household.missing),
-            self._terms(conclusions, values, tables),
+            self._terms(),
         )
 
     def _ev(self, e: ast.Expr, frames: tuple[Any, ...] = ()) -> Any:
@@ -623,6 +632,13 @@ class Evaluation:
         cls = e.__class__
         if cls in _LITERALS:
             return e.value  # type: ignore[union-attr]
+        if cls is ast.Name:  # a name reads the same value wherever it is written
+            name = e.name  # type: ignore[union-attr]
+            names = self._names
+            if name in names:
+                return names[name]
+            found = names[name] = self.name(name, ())
+            return found
         hit = self._memo.get(id(e))
         if hit is not None and hit[0] is e:  # the node is kept alive, so its id is its own
             return hit[1]
@@ -631,14 +647,7 @@ class Evaluation:
         # parts read them again
         ev = self._ev
         value: Any
-        if cls is ast.Name:  # a name reads the same value wherever it is written
-            name = e.name  # type: ignore[union-attr]
-            names = self._names
-            if name in names:
-                value = names[name]
-            else:
-                value = names[name] = self.name(name, ())
-        elif cls is ast.Compare:
+        if cls is ast.Compare:
             assert isinstance(e, ast.Compare)
             value = compare(e.op, ev(e.left), ev(e.right))
         elif cls is ast.And:
@@ -822,6 +831,11 @@ class Evaluation:
                         tests.append((2, "=", test.value, text(test.value), "", None, ""))
                 column = text(inp)
                 test_text = self.plan.cell_text(cell)
+                texts = {f"{column} : {test_text}"}
+                if tests:
+                    texts.add(column)
+                    texts.update(t[3] for t in tests)
+                    texts.update(t[6] for t in tests if t[0] == 1)
                 cells.append(
                     (
                         i,
@@ -834,6 +848,7 @@ class Evaluation:
                         self.plan.rel_span(cell.span),
                         self._decompose(inp)[1] is not None,
                         self._kind(inp),
+                        frozenset(texts),
                     )
                 )
             out.append(cells)
@@ -842,10 +857,11 @@ class Evaluation:
     def _cell_condition(self, cs: _CellStatic, v: Any) -> tuple[ConditionTrace, Truth]:
         """A table cell as a condition: ``Evaluation.cell`` and its comparisons, each test
         compared once."""
-        _, inp, negated, tests, text, column, test_text, span, decomposable, kind = cs
+        _, inp, negated, tests, text, column, test_text, span, decomposable, kind, texts = cs
         ev = self._ev
         comparisons = []
         results: list[Truth] = []
+        every = True  # every test gave a comparison
         for code, op, node, right, op2, node2, right2 in tests:
             rv = ev(node)
             if code == 0:
@@ -862,10 +878,17 @@ class Evaluation:
                 comparisons.append(self._comparison_of(column, v, op2, right2, rv2, kind, t2))
             elif isinstance(rv, frozenset):
                 results.append(unknown_of(v) or (False if v is ABSENT else v in rv))
+                every = False
             else:
                 t = compare("=", v, rv)
                 results.append(t)
                 comparisons.append(self._comparison_of(column, v, "=", right, rv, kind, t))
+        if every:
+            self._texts.update(texts)
+        else:
+            self._texts.add(text)
+            for c in comparisons:
+                self._texts.update((c.left, c.right))
         ct = or3(results)
         if negated:
             ct = not3(ct)
@@ -948,7 +971,8 @@ class Evaluation:
         if static is None or static[0] is not c:
             static = (c, self._condition_static(c))
             self.plan.conditions[id(c)] = static
-        text, span, combinator, ref, subs, (cmp_leaves, obs_leaves), is_call = static[1]
+        text, span, combinator, ref, subs, (cmp_leaves, obs_leaves), is_call, texts = static[1]
+        self._texts.update(texts)
         # comparisons and names read by the condition (not inside aggregations), each name
         # once: the leaves listed once per policy, their records made once per household
         comparisons: tuple[Comparison, ...] = ()
@@ -990,14 +1014,23 @@ class Evaluation:
     def _condition_static(self, c: ast.Expr) -> _ConditionStatic:
         combinator, ref, subs = self._decompose(c)
         text = self.plan.text
+        spec = _collect_spec(c, text)
+        texts = {text(c)}
+        for x in spec[0]:
+            if isinstance(x, ast.Compare):
+                texts.update((text(x.left), text(x.right)))
+            elif isinstance(x, ast.Between):
+                texts.update((text(x.value), text(x.low), text(x.high)))
+        texts.update(text(o) for o in spec[1])
         return (
             text(c),
             self.plan.rel_span(c.span),
             combinator,
             ref,
             subs,
-            _collect_spec(c, text),
+            spec,
             isinstance(c, ast.Call),
+            frozenset(texts),
         )
 
     def _elements(self, e: ast.Call) -> tuple[ElementTrace, ...]:
@@ -1110,15 +1143,22 @@ class Evaluation:
         t: Truth,
         movable: bool = True,
     ) -> Comparison:
-        tv = _tv(t)
+        tv: TruthValue = "true" if t is True else "false" if t is False else "unknown"
         gap = None
-        numbers = isinstance(lv, Decimal | int) and isinstance(rv, Decimal | int)
-        if numbers and not isinstance(lv, bool) and not isinstance(rv, bool):
+        lc, rc = lv.__class__, rv.__class__
+        if lc in _NUMBERS and rc in _NUMBERS:  # the common case, without isinstance
             gap = format(Decimal(lv) - Decimal(rv), "f")
-        elif isinstance(lv, dt.date) and isinstance(rv, dt.date):
-            gap = str((lv - rv).days)
+            pl = format(lv, "f") if lc is Decimal else lv
+            pr = format(rv, "f") if rc is Decimal else rv
+        else:
+            numbers = isinstance(lv, Decimal | int) and isinstance(rv, Decimal | int)
+            if numbers and not isinstance(lv, bool) and not isinstance(rv, bool):
+                gap = format(Decimal(lv) - Decimal(rv), "f")
+            elif isinstance(lv, dt.date) and isinstance(rv, dt.date):
+                gap = str((lv - rv).days)
+            pl, pr = _plain(lv), _plain(rv)
         would = _would_fire_at(op, lv, rv, kind) if tv == "false" and movable else None
-        return Comparison(left, _plain(lv), op, right, _plain(rv), tv, gap, kind, would)
+        return Comparison(left, pl, op, right, pr, tv, gap, kind, would)
 
     def _kind(self, e: ast.Expr) -> str | None:
         """The value type of an expression, for showing its value (money, date, …)."""
@@ -1202,55 +1242,87 @@ class Evaluation:
     def _leaf_text(self, x: ast.Expr) -> str | None:
         """A name or path of a formula replaced by its value (inputs as given); an
         aggregation over a list (``any(members where …)``) by its result."""
-        if isinstance(x, ast.Call):
-            func = FUNCTION_ALIASES.get(x.func, x.func)
-            if func in AGGREGATES and (x.where is not None or x.body is not None):
-                return _value_text(to_json_value(self._ev(x, ()), None))
-            if func in AGGREGATES and len(x.args) == 1:
-                return _value_text(to_json_value(self._ev(x, ()), None))
-            return None
-        if not isinstance(x, ast.Name | ast.Attr):
+        hit = self.plan.leaf_codes.get(id(x))
+        if hit is None or hit[0] is not x:
+            hit = (x, self._leaf_code(x))
+            self.plan.leaf_codes[id(x)] = hit
+        code = hit[1]
+        if code == 0:
             return None
         v = self._ev(x, ())
+        if code == 1:
+            return _value_text(to_json_value(v, None))
         if isinstance(v, RecordValue) or (
             isinstance(v, tuple) and any(isinstance(i, RecordValue) for i in v)
         ):
             return None  # a record or list of records: keep its name
+        return _value_text(_plain(v) if code == 2 else self._json(x, v))
+
+    def _leaf_code(self, x: ast.Expr) -> int:
+        """How :meth:`_leaf_text` shows a node: 0 not at all, 1 an aggregation's result,
+        2 an input as given, 3 a named value as the result shows it."""
+        if isinstance(x, ast.Call):
+            func = FUNCTION_ALIASES.get(x.func, x.func)
+            if func in AGGREGATES and (x.where is not None or x.body is not None):
+                return 1
+            if func in AGGREGATES and len(x.args) == 1:
+                return 1
+            return 0
+        if not isinstance(x, ast.Name | ast.Attr):
+            return 0
         is_input = isinstance(x, ast.Attr) or (
             x.name not in self.plan.model.aliases and x.name not in BUILTIN_NAMES
         )
-        shown = _plain(v) if is_input else self._json(x, v)
-        return _value_text(shown)
+        return 2 if is_input else 3
 
     def _value_trace(self, name: str, root: _SpanPaths) -> ValueTrace:
-        decl = self.plan.model.lets[name]
+        static = self.plan.value_statics.get(name)
+        if static is None:
+            static = self.plan.value_statics[name] = self._value_static(name)
+        decl, t, formula, span, kind, inlined = static
         value = self.let(name)
-        t = self.type_of(name)
         try:
             computed = self._substituted(decl.expr)
         except (KeyError, AttributeError, TypeError):
-            computed = self.plan.text(decl.expr)
+            computed = formula
         expanded = None
-        if t is not None and t.numeric:
-            inlined = self.plan.inlined.get(name)
-            if inlined is None:
-                inlined = self.plan.inlined.setdefault(name, self._inline(decl.expr))
-            if inlined is not decl.expr:
-                try:
-                    expanded = self._substituted(inlined)
-                except (KeyError, AttributeError, TypeError):
-                    expanded = None
+        if inlined is not None:
+            try:
+                expanded = self._substituted(inlined)
+            except (KeyError, AttributeError, TypeError):
+                expanded = None
         return ValueTrace(
             name,
             decl.label,
             to_json_value(value, t),
-            self.plan.text(decl.expr),
+            formula,
             computed,
             decl.cite,
             tuple(sorted(value.missing)) if isinstance(value, Unknown) else (),
+            span,
+            kind,
+            expanded,
+        )
+
+    def _value_static(self, name: str) -> _ValueStatic:
+        """A derived value's declaration, type, formula, relative span, kind, and its
+        formula with the sums it names inlined (None when there are none)."""
+        decl = self.plan.model.lets[name]
+        t = self.type_of(name)
+        inlined: ast.Expr | None = None
+        if t is not None and t.numeric:
+            inlined = self.plan.inlined.get(name)
+            if inlined is None:
+                inlined = self.plan.inlined.setdefault(name, self._inline(decl.expr))
+            if inlined is decl.expr:
+                inlined = None
+        return (
+            decl,
+            t,
+            self.plan.text(decl.expr),
             self.plan.rel_span(decl.span),
             t.kind if t is not None else None,
-            expanded,
+            inlined,
         )
 
     def _substituted(self, e: ast.Expr) -> str:
@@ -1347,37 +1419,33 @@ class Evaluation:
         )
 
     # ------------------------------------------------------------ trace terms
-    def _terms(
-        self,
-        conclusions: tuple[ConclusionTrace, ...],
-        values: tuple[ValueTrace, ...],
-        tables: tuple[TableTrace, ...],
-    ) -> tuple[Term, ...]:
+    def _terms(self) -> tuple[Term, ...]:
         """The glossary of the names the trace's texts use: Chinese and English labels,
-        value type, and whether the policy declares the field personal data."""
-        texts: set[str] = set()
-        seen: set[int] = set()  # a condition record shared by several rules is read once
+        value type, and whether the policy declares the field personal data.
 
-        def add_condition(c: ConditionTrace) -> None:
-            if id(c) in seen:
-                return
-            seen.add(id(c))
-            texts.add(c.text)
-            for cmp in c.comparisons:
-                texts.add(cmp.left)
-                texts.add(cmp.right)
-            texts.update(o.name for o in c.observations)
-            for p in c.parts:
-                add_condition(p)
+        The texts are those of the conditions (gathered as they are made: their texts,
+        the two sides of their comparisons, the names they observe) and the policy-only
+        ones of the values (name, formula) and tables (name, inputs); the glossary depends
+        on nothing else, so it is made once per set of texts and policy."""
+        plan = self.plan
+        base = plan.trace_texts
+        if base is None:
+            fixed: set[str] = set()
+            for name in plan.let_names:
+                fixed.update((name, plan.text(plan.model.lets[name].expr)))
+            for name in plan.table_names:
+                fixed.add(name)
+                fixed.update(plan.text(i) for i in plan.model.tables[name].inputs)
+            base = plan.trace_texts = frozenset(fixed)
+        key = base.union(self._texts)
+        found = plan.glossaries.get(key)
+        if found is None:
+            found = self._glossary(key)
+            if len(plan.glossaries) < 4096:
+                plan.glossaries[key] = found
+        return found
 
-        for conclusion in conclusions:
-            for cond in conclusion.conditions:
-                add_condition(cond)
-        for v in values:
-            texts.update((v.name, v.formula))
-        for tt in tables:
-            texts.add(tt.name)
-            texts.update(o.name for o in tt.inputs)
+    def _glossary(self, texts: frozenset[str]) -> tuple[Term, ...]:
         plan = self.plan
         known = plan.spellings
         spellings: set[str] = set()
@@ -1586,19 +1654,40 @@ def _template(e: ast.Expr) -> _Template:
 # nodes, in order) and the names, paths, rules and aggregates it observes (each text once)
 _CollectSpec = tuple[tuple[ast.Expr, ...], tuple[ast.Expr, ...]]
 # a condition's text, relative span, breakdown (combinator, derived value, parts), what it
-# reads, and whether it is a call (an aggregate that may list its elements)
+# reads, whether it is a call (an aggregate that may list its elements), and the texts it
+# adds to the glossary
 _ConditionStatic = tuple[
-    str, Span | None, Combinator | None, str | None, tuple[ast.Expr, ...], _CollectSpec, bool
+    str,
+    Span | None,
+    Combinator | None,
+    str | None,
+    tuple[ast.Expr, ...],
+    _CollectSpec,
+    bool,
+    frozenset[str],
 ]
 
 
+# a derived value: declaration, type, formula, relative span, kind, inlined formula
+_ValueStatic = tuple[ast.LetDecl, T | None, str, Span | None, str | None, ast.Expr | None]
 # a table test: (0 compare | 1 range | 2 equal, op, value, its text, upper op, upper
 # bound, its text)
 _TestStatic = tuple[int, str, ast.Expr, str, str, ast.Expr | None, str]
 # a table cell: (input column index, input, negated, tests, condition text, column text,
-# cell text, relative span, whether the column breaks down, the column's value kind)
+# cell text, relative span, whether the column breaks down, the column's value kind, the
+# texts it adds to the glossary when every test gives a comparison)
 _CellStatic = tuple[
-    int, ast.Expr, bool, tuple[_TestStatic, ...], str, str, str, Span | None, bool, str | None
+    int,
+    ast.Expr,
+    bool,
+    tuple[_TestStatic, ...],
+    str,
+    str,
+    str,
+    Span | None,
+    bool,
+    str | None,
+    frozenset[str],
 ]
 
 
@@ -1636,9 +1725,8 @@ def compare(op: str, a: Any, b: Any) -> Truth:
     """A comparison in three-valued logic: absent is false, unknown propagates."""
     if a is ABSENT or b is ABSENT:
         return False
-    unk = unknown_of(a, b)
-    if unk is not None:
-        return unk
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return cast(Unknown, unknown_of(a, b))
     if op == "=":
         return bool(a == b)
     if op == "!=":
@@ -1698,6 +1786,7 @@ def _numeric(text: str) -> bool:
 
 _MAX_DEPTH = 4
 _LITERALS = frozenset({ast.Number, ast.Date, ast.String, ast.Bool})
+_NUMBERS = frozenset({Decimal, int})  # exact classes (not bool)
 # how a condition breaks down: (combinator, derived value it names, parts)
 _Decomposed = tuple[Combinator | None, str | None, tuple[ast.Expr, ...]]
 
