@@ -375,3 +375,20 @@ def test_arrow_executor_with_absent_optional_inputs(tmp_path: Path) -> None:
     ]
     assert assert_wide_same(policy, records) == {"arrow", "duckdb-narrow"}
     assert_same(policy, records)
+
+
+def test_list_layout_rounding_beyond_64_bits_falls_back() -> None:
+    """The list layout rounds quotients on 64-bit integers; a numerator beyond them (the
+    reported per-capita income of incomes near 10¹⁶ yuan) stops that plan, and the plan with
+    128-bit integers reports the same values as the reference."""
+    huge = {k: "9999999999999999.99" for k in MONEY_KEYS}
+    records = [
+        {**MISSING_BASE, "household_id": "L0"},
+        {**MISSING_BASE, **huge, "household_id": "L1", "size": 7},
+    ]
+    engine = ColumnarEngine(REFERENCE)
+    engine.evaluate_records(records[:1])
+    assert engine.executor == "duckdb-int64"
+    engine.evaluate_records(records)
+    assert engine.executor == "duckdb"
+    assert_same(REFERENCE, records)

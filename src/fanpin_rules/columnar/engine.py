@@ -180,7 +180,8 @@ class ColumnarEngine:
         self.schema = arrow_schema(policy)
         self.patterns = tuple(required_patterns(policy.model))
         self.specs: tuple[tuple[str, Any], ...] = ()
-        self.executor = ""  # which ran the last evaluate_arrow: arrow, duckdb-narrow, duckdb
+        # which plan ran last: arrow, duckdb-narrow, duckdb-int64 or duckdb (see evaluate_arrow)
+        self.executor = ""
 
     # ------------------------------------------------------------ lowering
     def bindings(
@@ -198,6 +199,7 @@ class ColumnarEngine:
         nullable: frozenset[str] | None = None,
         *,
         narrow: bool = False,
+        int64_rounding: bool = False,
     ) -> Lowered:
         """The policy lowered for one date and parameter set (``narrow``: see
         :func:`~fanpin_rules.columnar.lower.lower_policy`)."""
@@ -211,6 +213,7 @@ class ColumnarEngine:
             hoist=self.hoist,
             validated=True,
             narrow=narrow,
+            int64_rounding=int64_rounding,
         )
 
     def sql(
@@ -317,7 +320,9 @@ class ColumnarEngine:
         :data:`~fanpin_rules.columnar.lower.NARROW_MAGNITUDE`) with Arrow compute kernels
         when the plan is scalar (:mod:`~fanpin_rules.columnar.arrow_exec`), else in DuckDB,
         and, should a value not fit it, the plan with 38-digit decimals in DuckDB.
-        ``self.executor`` tells which ran: ``arrow``, ``duckdb-narrow`` or ``duckdb``.
+        ``self.executor`` tells which ran: ``arrow``, ``duckdb-narrow`` or ``duckdb``.  The
+        list layout runs the plan rounding quotients on 64-bit integers (``duckdb-int64``),
+        and the one with 128-bit integers when a value does not fit (``duckdb``).
         """
         import duckdb
 
@@ -334,18 +339,31 @@ class ColumnarEngine:
             # the wide layout takes the key column from the input itself (zero-copy): rows
             # come out in input order, and a result with every row has left none out
             own_key = layout == "wide" and key is not None and key in table.schema.names
-            # (the list layout's values keep their types: no narrow plan for it)
-            for narrow in (True, False) if layout == "wide" else (False,):
+            # the narrow plan (wide layout: the list layout's values keep their types) or
+            # the plan rounding on 64-bit integers, else the plan with 128-bit integers
+            fast = "narrow" if layout == "wide" else "int64"
+            for narrow in (True, False):
                 source = self._prepare(
-                    con, table.schema, "__fp_arrow", ignore_extra, checked=False, narrow=narrow
+                    con,
+                    table.schema,
+                    "__fp_arrow",
+                    ignore_extra,
+                    checked=False,
+                    narrow=narrow and fast == "narrow",
                 )
                 nullable = self._arrow_nullable(con, table, source)
-                lowered = self.lower(as_of, params, nullable, narrow=narrow)
+                lowered = self.lower(
+                    as_of,
+                    params,
+                    nullable,
+                    narrow=narrow and fast == "narrow",
+                    int64_rounding=narrow,
+                )
                 self.specs = tuple((o.name, o.render) for o in lowered.outputs)
                 query = lowered.select_sql(self._valid(source), "duckdb", layout, key=not own_key)
                 try:
                     result: pa.Table = _arrow_table(con, query)
-                    self.executor = "duckdb-narrow" if narrow else "duckdb"
+                    self.executor = f"duckdb-{fast}" if narrow else "duckdb"
                     break
                 except (duckdb.ConversionException, duckdb.OutOfRangeException):
                     if not narrow:
@@ -379,7 +397,8 @@ class ColumnarEngine:
         if any("." in p for p in self.patterns):
             return None  # nested inputs: NULL scan and aggregations in DuckDB
         inputs = source_columns(self.schema, table.schema, ignore_extra=ignore_extra)
-        lowered = self.lower(as_of, params, self._arrow_nullable(None, table, ""), narrow=True)
+        nullable = self._arrow_nullable(None, table, "")
+        lowered = self.lower(as_of, params, nullable, narrow=True, int64_rounding=True)
         if lowered.hoisted:
             return None
         bad = bad_sql(self.policy)
@@ -570,12 +589,22 @@ class ColumnarEngine:
                 con, CHECKED_VIEW, ("count(*)", f"count(*) FILTER (WHERE {BAD})")
             )
             valid = f"(SELECT * FROM {CHECKED_VIEW} WHERE NOT {BAD})"
-            lowered = self.lower(as_of, params, nullable)
             tmp_out = _temp_beside(out)
             tmps.append(tmp_out)
-            specs = tuple((o.name, o.render) for o in lowered.outputs)
-            query = lowered.select_sql(valid, "duckdb", layout)
-            _copy(con, query, tmp_out, out, specs if layout == "list" else None)
+            # the plan rounding on 64-bit integers, else (a value too big) on 128-bit ones
+            import duckdb
+
+            for int64 in (True, False):
+                lowered = self.lower(as_of, params, nullable, int64_rounding=int64)
+                specs = tuple((o.name, o.render) for o in lowered.outputs)
+                query = lowered.select_sql(valid, "duckdb", layout)
+                try:
+                    _copy(con, query, tmp_out, out, specs if layout == "list" else None)
+                    self.executor = "duckdb-int64" if int64 else "duckdb"
+                    break
+                except (duckdb.ConversionException, duckdb.OutOfRangeException):
+                    if not int64:
+                        raise
             rej_query = (
                 f"SELECT {_key_sql(self.policy)} AS household_id, filename AS source, "
                 f"file_row_number + 1 AS row, {ISSUES} AS issues "

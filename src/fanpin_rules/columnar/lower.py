@@ -425,10 +425,12 @@ class Lowering:
         hoist: bool = True,
         validated: bool = False,
         narrow: bool = False,
+        int64_rounding: bool = False,
     ) -> None:
         self.model = model
         self.validated = validated
         self.narrow = narrow
+        self.int64_rounding = int64_rounding
         self.types = types
         self.table_columns = table_columns
         self.as_of = as_of
@@ -1461,9 +1463,14 @@ class Lowering:
         assert x.den is not None
         k = max(x.scale, x.dscale)
         factor = dec_lit(Decimal(10) ** k)
-        n_int = S.Call("to_integer", (S.Op("*", S.Cast(x.v, S.decimal(x.scale)), factor),))
-        d_int = S.Call("to_integer", (S.Op("*", S.Cast(x.den, S.decimal(x.dscale)), factor),))
+        n_int = self._integer(S.Op("*", S.Cast(x.v, S.decimal(x.scale)), factor))
+        d_int = self._integer(S.Op("*", S.Cast(x.den, S.decimal(x.dscale)), factor))
         return attrs.evolve(x, v=n_int, den=d_int, scale=0, dscale=0, mag=None, dmag=None)
+
+    def _integer(self, x: S.Sql) -> S.Sql:
+        """An integral value as an exact integer: 128-bit, or 64-bit (a checked CAST: the
+        query stops when a value does not fit) in an ``int64_rounding`` plan."""
+        return S.Call("to_int64" if self.int64_rounding else "to_integer", (x,))
 
     def round_frac(self, x: L, places: int) -> S.Sql:
         """x (a fraction with positive denominator) rounded half away from zero, exactly."""
@@ -1472,8 +1479,17 @@ class Lowering:
             x = self.integerize(x)
         assert x.den is not None
         n_int, d_int = x.v, x.den
-        ten_k = S.Call("to_integer", (dec_lit(Decimal(10) ** places),))
-        two = S.Call("to_integer", (dec_lit(Decimal(2)),))
+        if self.int64_rounding:
+            # (integerize's columns are BIGINT already; a whole-number fraction is made so)
+            if not _is_int64(n_int):
+                n_int = self._integer(n_int)
+            if not _is_int64(d_int):
+                d_int = self._integer(d_int)
+            ten_k: S.Sql = S.Lit(10**places, S.INT)
+            two: S.Sql = S.Lit(2, S.INT)
+        else:
+            ten_k = S.Call("to_integer", (dec_lit(Decimal(10) ** places),))
+            two = S.Call("to_integer", (dec_lit(Decimal(2)),))
         scaled = S.Op("*", S.Call("abs", (n_int,)), ten_k)
         q = S.Call("idiv", (S.Op("+", S.Op("*", two, scaled), d_int), S.Op("*", two, d_int)))
         signed = S.Case(((S.Op("<", n_int, S.Lit(0, S.INT)), S.Op("-", S.Lit(0, S.INT), q)),), q)
@@ -1856,6 +1872,10 @@ def _list_sum(lst: S.Sql, t: S.SqlType) -> S.Sql:
     return S.Call("list_sum", (lst, zero))
 
 
+def _is_int64(e: S.Sql) -> bool:
+    return isinstance(e, S.Call) and e.func == "to_int64"
+
+
 def _as_int_lit(x: L) -> L:
     """x, a decimal literal with a whole value within BIGINT, as a BIGINT literal."""
     v = x.v
@@ -2122,6 +2142,7 @@ def lower_policy(
     hoist: bool = True,
     validated: bool = False,
     narrow: bool = False,
+    int64_rounding: bool = False,
 ) -> Lowered:
     """Lower a loaded :class:`~fanpin_rules.policy.Policy` for one date and parameter set.
 
@@ -2133,6 +2154,10 @@ def lower_policy(
     :data:`NARROW_MAGNITUDE` for top-level inputs and reads money and number columns as the
     matching narrower decimals (the caller casts them, see ``ColumnarEngine``); a value beyond
     them makes a checked CAST fail, and the caller then runs the plan without ``narrow``.
+    ``int64_rounding``: the exact rounding of quotients (``round(x / y, n)``, money values
+    computed by division) on 64-bit instead of 128-bit integers, every conversion and
+    operation checked; the output types are the same, and a value that does not fit stops
+    the query (the caller then runs the plan without it).
     Raises :class:`LoweringError` for a
     construct the columnar engines cannot reproduce exactly.
     """
@@ -2147,6 +2172,7 @@ def lower_policy(
         hoist,
         validated,
         narrow,
+        int64_rounding,
     )
     outs = _Outputs(low)
     outputs: list[OutputValue] = []

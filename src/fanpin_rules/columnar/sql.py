@@ -262,6 +262,7 @@ FUNCTIONS: dict[str, str] = {
     "error": "abort the query with the literal message",
     "idiv": "integer quotient of two non-negative integral values (truncated)",
     "to_integer": "an integral decimal as an exact integer (128-bit / DECIMAL(38,0))",
+    "to_int64": "an integral decimal as an exact 64-bit integer (stops the query if too big)",
     "to_text": "a number as text",
     "list_sum": "sum of a list's elements, typed as the zero given (the zero when empty)",
     "present_texts": "the non-NULL texts among the arguments, in order (texts without chr(31))",
@@ -455,6 +456,8 @@ class _Renderer:
                 return f"({ap[0]} // {ap[1]})"
             if f == "to_integer":
                 return f"CAST({a[0]} AS HUGEINT)"
+            if f == "to_int64":
+                return f"CAST({a[0]} AS BIGINT)"
             if f == "to_text":
                 return f"CAST({a[0]} AS VARCHAR)"
             if f == "list_sum":
@@ -501,6 +504,8 @@ class _Renderer:
                 return f"CAST(({ap[0]} div {ap[1]}) AS DECIMAL(38,0))"
             if f == "to_integer":
                 return f"CAST({a[0]} AS DECIMAL(38,0))"
+            if f == "to_int64":
+                return f"CAST({a[0]} AS BIGINT)"
             if f == "to_text":
                 return f"CAST({a[0]} AS STRING)"
             if f == "list_sum":
