@@ -138,6 +138,9 @@ class Plan:
             tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int, int] | None
         ) = None
         self.leaf_codes: dict[int, tuple[ast.Expr, int]] = {}
+        self.root_scalars: dict[str, ast.Field | None] = {}
+        self.leaf_statics: dict[int, tuple[ast.Expr, _LeafStatic]] = {}
+        self.rule_statics: dict[str, tuple[ast.RuleDecl, Span | None]] = {}
         self.value_statics: dict[str, _ValueStatic] = {}
         self.glossaries: dict[frozenset[str], tuple[Term, ...]] = {}
         self.row_statics: dict[str, tuple[str | None, str | None, str, Span | None]] = {}
@@ -637,7 +640,22 @@ class Evaluation:
             names = self._names
             if name in names:
                 return names[name]
-            found = names[name] = self.name(name, ())
+            f = self.plan.root_scalars.get(name, False)
+            if f is False:
+                f = self.plan.root_scalars[name] = self._root_scalar(name)
+            if f is None:
+                found = names[name] = self.name(name, ())
+                return found
+            # ``name`` reads a field of the household that is no record: as RecordValue.get
+            data = self.root.data
+            key = f.key  # type: ignore[union-attr]
+            if key in data:
+                found = data[key]
+            elif f.required:  # type: ignore[union-attr]
+                found = Unknown(frozenset([key]))
+            else:
+                found = ABSENT
+            names[name] = found
             return found
         hit = self._memo.get(id(e))
         if hit is not None and hit[0] is e:  # the node is kept alive, so its id is its own
@@ -696,6 +714,19 @@ class Evaluation:
         self._memo[id(e)] = (e, value)
         return value
 
+    def _root_scalar(self, n: str) -> ast.Field | None:
+        """The field of the household (not a record or list of records) that ``name(n, ())``
+        reads, if it reads one."""
+        plan = self.plan
+        if n in BUILTIN_NAMES or n in plan.model.aliases or n in plan.model.rules:
+            return None
+        if n in plan.rows or plan.root is None:
+            return None
+        f = plan.fields[plan.root.name].get(n)
+        if f is None or plan.record_type(f) is not None:
+            return None
+        return f
+
     def _status(self, rule_id: str) -> str:
         t = self.conclusion(rule_id)
         if t is True:
@@ -711,12 +742,15 @@ class Evaluation:
         t = self.conclusion(rule_id)
         missing = tuple(sorted(t.missing)) if isinstance(t, Unknown) else ()
         if rule_id in self.plan.model.rules:
-            rule = self.plan.model.rules[rule_id]
+            rs = self.plan.rule_statics.get(rule_id)
+            if rs is None:
+                rule = self.plan.model.rules[rule_id]
+                rs = self.plan.rule_statics[rule_id] = (rule, self.plan.rel_span(rule.span))
+            rule, span = rs
             # break down the conditions that decide the rule's own (pre-override) truth
-            raw = _tv(self.rule_raw.get(rule_id, t))
-            conds = tuple(
-                self._condition(c, root, 0, (raw, "and")) for c in self.plan.rule_conjuncts[rule_id]
-            )
+            here: tuple[TruthValue, Combinator | None] = (_tv(self.rule_raw.get(rule_id, t)), "and")
+            condition = self._condition
+            conds = tuple([condition(c, root, 0, here) for c in self.plan.rule_conjuncts[rule_id]])
             return ConclusionTrace(
                 rule_id,
                 "rule",
@@ -727,8 +761,11 @@ class Evaluation:
                 status,  # type: ignore[arg-type]
                 conds,
                 missing,
-                overridden_by=self.overridden_by.get(rule_id),
-                span=self.plan.rel_span(rule.span),
+                None,
+                None,
+                self.overridden_by.get(rule_id),
+                None,
+                span,
             )
         info = self.plan.rows[rule_id]
         table = info.table
@@ -857,13 +894,23 @@ class Evaluation:
     def _cell_condition(self, cs: _CellStatic, v: Any) -> tuple[ConditionTrace, Truth]:
         """A table cell as a condition: ``Evaluation.cell`` and its comparisons, each test
         compared once."""
-        _, inp, negated, tests, text, column, test_text, span, decomposable, kind, texts = cs
+        _, _, negated, tests, text, column, _, _, _, kind, texts = cs
         ev = self._ev
+        of = self._comparison_of
+        if len(tests) == 1 and tests[0][0] == 0:  # the common case: one comparison
+            _, op, node, right, _, _, _ = tests[0]
+            rv = node.value if node.__class__ in _LITERALS else ev(node)  # type: ignore[union-attr]
+            ct = compare(op, v, rv)  # or3 of the one result
+            comparisons = [of(column, v, op, right, rv, kind, ct)]
+            self._texts.update(texts)
+            if negated:
+                ct = not3(ct)
+            return self._cell_trace(cs, ct, comparisons)
         comparisons = []
         results: list[Truth] = []
         every = True  # every test gave a comparison
         for code, op, node, right, op2, node2, right2 in tests:
-            rv = ev(node)
+            rv = node.value if node.__class__ in _LITERALS else ev(node)  # type: ignore[union-attr]
             if code == 0:
                 t = compare(op, v, rv)
                 results.append(t)
@@ -892,7 +939,13 @@ class Evaluation:
         ct = or3(results)
         if negated:
             ct = not3(ct)
-        tv = _tv(ct)
+        return self._cell_trace(cs, ct, comparisons)
+
+    def _cell_trace(
+        self, cs: _CellStatic, ct: Truth, comparisons: list[Comparison]
+    ) -> tuple[ConditionTrace, Truth]:
+        _, inp, _, _, text, column, test_text, span, decomposable, _, _ = cs
+        tv: TruthValue = "true" if ct is True else "false" if ct is False else "unknown"
         parts: tuple[ConditionTrace, ...] = ()
         if tv != "true" and decomposable:
             # why the column (a yes/no derived value) has the value that fails the cell
@@ -1058,31 +1111,46 @@ class Evaluation:
         hit = self._collected.get(id(e))
         if hit is not None and hit[0] is e:
             return hit[1]
-        text = self.plan.text
+        static = self.plan.leaf_statics.get(id(e))
+        if static is None or static[0] is not e:
+            static = (e, self._leaf_static(e))
+            self.plan.leaf_statics[id(e)] = static
+        ev = self._ev
+        of = self._comparison_of
         found: tuple[Comparison, ...]
-        if isinstance(e, ast.Compare):
-            found = (
-                self._comparison(
-                    text(e.left),
-                    self._ev(e.left, ()),
-                    e.op,
-                    text(e.right),
-                    self._ev(e.right, ()),
-                    self._kind(e.left) or self._kind(e.right),
-                    movable=not _constant(e.left),
-                ),
-            )
+        left, left_text, kind, sides = static[1]
+        lv = ev(left)
+        if len(sides) == 1:
+            op, right, right_text, movable = sides[0]
+            rv = ev(right)
+            found = (of(left_text, lv, op, right_text, rv, kind, compare(op, lv, rv), movable),)
         else:
-            assert isinstance(e, ast.Between)
-            v = self._ev(e.value, ())
-            left = text(e.value)
-            kind = self._kind(e.value)
-            found = (
-                self._comparison(left, v, ">=", text(e.low), self._ev(e.low, ()), kind),
-                self._comparison(left, v, "<=", text(e.high), self._ev(e.high, ()), kind),
+            found = tuple(
+                [
+                    of(left_text, lv, op, right_text, rv, kind, compare(op, lv, rv), movable)
+                    for op, right, right_text, movable in sides
+                    for rv in (ev(right),)
+                ]
             )
         self._collected[id(e)] = (e, found)
         return found
+
+    def _leaf_static(self, e: ast.Expr) -> _LeafStatic:
+        text = self.plan.text
+        if isinstance(e, ast.Compare):
+            return (
+                e.left,
+                text(e.left),
+                self._kind(e.left) or self._kind(e.right),
+                ((e.op, e.right, text(e.right), not _constant(e.left)),),
+            )
+        assert isinstance(e, ast.Between)
+        return (
+            e.value,
+            text(e.value),
+            self._kind(e.value),
+            ((">=", e.low, text(e.low), True), ("<=", e.high, text(e.high), True)),
+        )
 
     def _observation(self, e: ast.Expr) -> Observation:
         """A name, path, rule or aggregate read by a condition, with its value."""
@@ -1146,6 +1214,8 @@ class Evaluation:
         tv: TruthValue = "true" if t is True else "false" if t is False else "unknown"
         gap = None
         lc, rc = lv.__class__, rv.__class__
+        if lc is bool and rc is bool:  # no gap, shown as they are, never "would fire at"
+            return Comparison(left, lv, op, right, rv, tv, None, kind, None)
         if lc in _NUMBERS and rc in _NUMBERS:  # the common case, without isinstance
             gap = format(Decimal(lv) - Decimal(rv), "f")
             pl = format(lv, "f") if lc is Decimal else lv
@@ -1668,6 +1738,9 @@ _ConditionStatic = tuple[
 ]
 
 
+# a comparison leaf: left side, its text and kind, and per comparison (op, right side, its
+# text, whether the left side may move)
+_LeafStatic = tuple[ast.Expr, str, str | None, tuple[tuple[str, ast.Expr, str, bool], ...]]
 # a derived value: declaration, type, formula, relative span, kind, inlined formula
 _ValueStatic = tuple[ast.LetDecl, T | None, str, Span | None, str | None, ast.Expr | None]
 # a table test: (0 compare | 1 range | 2 equal, op, value, its text, upper op, upper
