@@ -138,6 +138,7 @@ class Plan:
             tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int, int] | None
         ) = None
         self.leaf_codes: dict[int, tuple[ast.Expr, int]] = {}
+        self.table_statics: dict[str, _TableStatic] = {}
         self.root_scalars: dict[str, ast.Field | None] = {}
         self.leaf_statics: dict[int, tuple[ast.Expr, _LeafStatic]] = {}
         self.rule_statics: dict[str, tuple[ast.RuleDecl, Span | None]] = {}
@@ -1320,6 +1321,14 @@ class Evaluation:
         if code == 0:
             return None
         v = self._ev(x, ())
+        if code == 2:  # an input as given: the common plain values first
+            cls = v.__class__
+            if cls is Decimal:
+                return format(v, "f")  # _value_text(_plain(v)): a number's text
+            if cls is int:
+                return str(v)
+            if cls is bool:
+                return "true" if v else "false"
         if code == 1:
             return _value_text(to_json_value(v, None))
         if isinstance(v, RecordValue) or (
@@ -1465,26 +1474,37 @@ class Evaluation:
         return False
 
     def _table_trace(self, name: str, root: _SpanPaths) -> TableTrace:
-        table = self.plan.model.tables[name]
+        static = self.plan.table_statics.get(name)
+        if static is None:
+            static = self.plan.table_statics[name] = self._table_static(name)
+        table, inputs_static, ids, span = static
         outcome = self.table(name)
-        inputs = tuple(
-            Observation(self.plan.text(i), self._json(i, v))
-            for i, v in zip(table.inputs, outcome.inputs, strict=False)
-        )
+        truths = outcome.truths
         return TableTrace(
             name,
             table.label,
             self.plan.hit[name],
-            inputs,
-            tuple(table.rows[i].rule_id for i, t in enumerate(outcome.truths) if t is True),
-            tuple(table.rows[i].rule_id for i in outcome.selected),
             tuple(
-                table.rows[i].rule_id
-                for i, s in sorted(outcome.status.items())
-                if s == "undetermined"
+                [
+                    Observation(text, to_json_value(v, t))
+                    for (text, t), v in zip(inputs_static, outcome.inputs, strict=False)
+                ]
             ),
+            tuple([ids[i] for i, t in enumerate(truths) if t is True]),
+            tuple([ids[i] for i in outcome.selected]),
+            tuple([ids[i] for i, s in sorted(outcome.status.items()) if s == "undetermined"]),
             self._table_json(name),
             table.cite,
+            span,
+        )
+
+    def _table_static(self, name: str) -> _TableStatic:
+        """A table's declaration, its inputs' texts and JSON types, row ids, relative span."""
+        table = self.plan.model.tables[name]
+        return (
+            table,
+            tuple((self.plan.text(i), self._json_type(i)) for i in table.inputs),
+            tuple(r.rule_id for r in table.rows),
             self.plan.rel_span(table.span),
         )
 
@@ -1741,6 +1761,8 @@ _ConditionStatic = tuple[
 # a comparison leaf: left side, its text and kind, and per comparison (op, right side, its
 # text, whether the left side may move)
 _LeafStatic = tuple[ast.Expr, str, str | None, tuple[tuple[str, ast.Expr, str, bool], ...]]
+# a table: declaration, (text, JSON type) of each input, row ids, relative span
+_TableStatic = tuple[ast.TableDecl, tuple[tuple[str, T | None], ...], tuple[str, ...], Span | None]
 # a derived value: declaration, type, formula, relative span, kind, inlined formula
 _ValueStatic = tuple[ast.LetDecl, T | None, str, Span | None, str | None, ast.Expr | None]
 # a table test: (0 compare | 1 range | 2 equal, op, value, its text, upper op, upper
@@ -1951,6 +1973,24 @@ def _would_fire_at(op: str, lv: Any, rv: Any, kind: str | None) -> str | None:
     """
     if op == "!=" or isinstance(lv, bool) or isinstance(rv, bool):
         return None
+    if (kind == "money" or kind == "int") and lv.__class__ in _NUMBERS and rv.__class__ in _NUMBERS:
+        # the answer depends only on the operator, the kind and the right side's value
+        key = (op, kind, rv)
+        if key in _WOULD_FIRE_AT:
+            return _WOULD_FIRE_AT[key]
+        found = _would_fire_at_step(op, lv, rv, kind)
+        if len(_WOULD_FIRE_AT) < 4096:
+            _WOULD_FIRE_AT[key] = found
+        return found
+    return _would_fire_at_step(op, lv, rv, kind)
+
+
+# _would_fire_at for money and whole numbers, by (op, kind, right side): a pure function of
+# those (the left side only decides the step for other kinds), shared by every policy
+_WOULD_FIRE_AT: dict[tuple[str, str, Any], str | None] = {}
+
+
+def _would_fire_at_step(op: str, lv: Any, rv: Any, kind: str | None) -> str | None:
     if isinstance(lv, dt.date) and isinstance(rv, dt.date):
         day = dt.timedelta(days=1)
         return (rv - day if op == "<" else rv + day if op == ">" else rv).isoformat()
