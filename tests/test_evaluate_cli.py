@@ -87,6 +87,31 @@ def test_jsonl_in_and_out_reconciles(capsys: pytest.CaptureFixture[str], tmp_pat
     ]
 
 
+def test_evaluate_columnar_wide_layout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, policy: Policy
+) -> None:
+    """``fanpin evaluate-columnar --layout wide``: one column per rule id, equal to the
+    conclusions of ``fanpin evaluate`` (NULL where undetermined); rejections reconcile."""
+    pytest.importorskip("duckdb")
+    out = tmp_path / "wide.jsonl"
+    args = ["evaluate-columnar", "--policy", "ewenki_2024q2", str(WITH_ERRORS), "-o", str(out)]
+    code = fanpin([*args, "--layout", "wide"])
+    err = capsys.readouterr().err
+    assert code == 0 and "读取 30 户 = 已判定 20 + 拒收 10" in err
+    rows = {r["household_id"]: r for r in _jsonl(out)}
+    assert len(rows) == 20
+    for record in _records(WITH_ERRORS):
+        hid = record["household_id"]
+        if hid not in rows:
+            continue
+        result = policy.evaluate(record, trace=False)
+        expected = {
+            rid: True if rid in result.fired else None if rid in result.undetermined else False
+            for rid in policy.rule_ids
+        }
+        assert rows[hid] == {"household_id": hid, **expected}
+
+
 def test_trace_and_params_and_as_of(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "t.jsonl"
     code, _ = run(

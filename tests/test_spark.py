@@ -81,3 +81,23 @@ def test_spark_equals_embedded_engine(spark: Any, tmp_path: Path) -> None:
     )
     assert got == embedded
     assert any(r["undetermined"] for r in got)
+
+
+def test_spark_wide_layout_equals_embedded_engine(spark: Any, tmp_path: Path) -> None:
+    """``layout="wide"``: one BOOLEAN column per rule id (NULL: undetermined), on Spark as
+    in DuckDB."""
+    records = _sample()
+    rows = households_to_arrow(POLICY, [POLICY.validate(r) for r in records]).to_pylist()
+    src = tmp_path / "households.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=arrow_schema(POLICY)), src)
+    out = tmp_path / "wide"
+    counts = SparkEngine(POLICY, spark).evaluate_parquet_spark([str(src)], str(out), layout="wide")
+    assert counts.decided == len(records)
+    got = sorted(pq.read_table(out).to_pylist(), key=lambda r: str(r["household_id"]))
+    embedded = sorted(
+        ColumnarEngine(POLICY).evaluate_records(records, layout="wide"),
+        key=lambda r: str(r["household_id"]),
+    )
+    assert got == embedded
+    assert set(got[0]) == {"household_id", *POLICY.rule_ids}
+    assert any(None in r.values() for r in got)  # undetermined conclusions are NULL

@@ -25,7 +25,7 @@ from fanpin_rules.columnar.engine import (
     null_count_sql,
     source_columns,
 )
-from fanpin_rules.columnar.lower import Lowered
+from fanpin_rules.columnar.lower import Layout, Lowered
 from fanpin_rules.columnar.results import row_json
 from fanpin_rules.columnar.validate import bad_sql, issues_sql
 
@@ -93,15 +93,17 @@ class SparkEngine(ColumnarEngine):
         params: Mapping[str, Any] | None = None,
         *,
         ignore_extra: bool = False,
+        layout: Layout = "list",
     ) -> Any:
-        """A DataFrame of results (household_id, fired, undetermined, missing_inputs, values)
-        for the rows that satisfy the declared bounds and enums (see :meth:`rejected`)."""
+        """A DataFrame of results (household_id, fired, undetermined, missing_inputs, values;
+        with ``layout="wide"``: household_id and one BOOLEAN column per rule id) for the rows
+        that satisfy the declared bounds and enums (see :meth:`rejected`)."""
         checked = self.checked_view(df, ignore_extra=ignore_extra)
         self.spark.sql(f"SELECT * FROM {checked} WHERE NOT {BAD}").createOrReplaceTempView(
             VALID_VIEW
         )
         lowered: Lowered = self.lower(as_of, params, self.nullable(VALID_VIEW))
-        return self.spark.sql(lowered.select_sql(VALID_VIEW, "spark"))
+        return self.spark.sql(lowered.select_sql(VALID_VIEW, "spark", layout))
 
     def rejected(self) -> Any:
         """The rows of the last input that break the declared bounds or enums, with issues."""
@@ -122,6 +124,7 @@ class SparkEngine(ColumnarEngine):
         partition_by: Sequence[str] = (),
         mode: str = "errorifexists",
         ignore_extra: bool = False,
+        layout: Layout = "list",
     ) -> Counts:
         """Parquet in (any Hadoop path: ``s3a://…``), Parquet out, written by Spark's committer.
 
@@ -130,7 +133,9 @@ class SparkEngine(ColumnarEngine):
         columns kept beside the results to partition the output by (e.g. ``("sumu",)``).
         """
         df = self.spark.read.parquet(*inputs)
-        result = self.evaluate_dataframe(df, as_of, params, ignore_extra=ignore_extra)
+        result = self.evaluate_dataframe(
+            df, as_of, params, ignore_extra=ignore_extra, layout=layout
+        )
         if partition_by:
             keys = ", ".join(S.quote(c, "spark") for c in partition_by)
             key = self.policy.model.input.key_field if self.policy.model.input else None

@@ -50,6 +50,7 @@ def cmd_evaluate_columnar(args: argparse.Namespace) -> int:
             params,
             rejected_path=args.rejected,
             ignore_extra=args.ignore_extra,
+            layout=args.layout,
         )
     seconds = time.perf_counter() - started
     out(
@@ -91,6 +92,7 @@ def _run_spark(policy: Any, args: argparse.Namespace, params: dict[str, Any]) ->
             rejected=args.rejected,
             partition_by=tuple(args.partition_by or ()),
             ignore_extra=args.ignore_extra,
+            layout=args.layout,
         )
     finally:
         spark.stop()
@@ -106,6 +108,14 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help=".parquet 或 .jsonl / .parquet or .jsonl")
     p.add_argument("--rejected", help="拒收记录文件 / where rejected records go")
     p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    p.add_argument(
+        "--layout",
+        choices=("list", "wide"),
+        default="list",
+        help="list: 命中规则列表与关键取值 (默认); wide: 每条规则一列 "
+        "(真=命中, 空=待定, 假=未命中) / list: fired ids and key values (default); "
+        "wide: one column per rule id",
+    )
     p.add_argument("--spark-master", dest="spark_master", help="例如 local[*] / e.g. local[*]")
     p.add_argument("--partition-by", dest="partition_by", action="append", help="Spark 输出分区列")
     p.add_argument("--ignore-extra", action="store_true", help="忽略未知列 / ignore unknown keys")
