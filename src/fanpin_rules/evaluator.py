@@ -614,6 +614,7 @@ class Evaluation:
         self._conditions: dict[tuple[int, int, bool], tuple[ast.Expr, ConditionTrace]] = {}
         self._collected: dict[int, tuple[ast.Expr, tuple[Comparison, ...]]] = {}
         self._observed: dict[int, tuple[ast.Expr, Observation]] = {}
+        self._read: dict[int, tuple[ast.Expr, tuple[Comparison, ...], tuple[Observation, ...]]] = {}
         self._traced_tables: dict[str, tuple[TableOutcome, list[tuple[ConditionTrace, ...]]]] = {}
         self._names: dict[str, Any] = {}
         self._texts: set[str] = set()  # of the conditions: the glossary's names are in them
@@ -710,6 +711,18 @@ class Evaluation:
             assert isinstance(e, ast.If)
             c = truth(ev(e.cond))
             value = c if isinstance(c, Unknown) else ev(e.then if c else e.else_)
+        elif cls is ast.RuleRef:
+            assert isinstance(e, ast.RuleRef)
+            value = self.conclusion(e.rule_id)
+        elif cls is ast.Call:
+            assert isinstance(e, ast.Call)
+            func = FUNCTION_ALIASES.get(e.func, e.func)
+            if func == "missing_required":
+                value = bool(self.household.missing)
+            elif func in AGGREGATES and len(e.args) == 1:
+                value = self.aggregate(func, e, ())
+            else:
+                value = apply_function(func, [ev(a) for a in e.args])
         else:
             value = self.eval(e, ())
         self._memo[id(e)] = (e, value)
@@ -1029,17 +1042,21 @@ class Evaluation:
         self._texts.update(texts)
         # comparisons and names read by the condition (not inside aggregations), each name
         # once: the leaves listed once per policy, their records made once per household
-        comparisons: tuple[Comparison, ...] = ()
-        if cmp_leaves:
-            leaf = self._leaf_comparisons
-            if len(cmp_leaves) == 1:
-                comparisons = leaf(cmp_leaves[0])
-            else:
-                for x in cmp_leaves:
-                    comparisons += leaf(x)
-        observations: tuple[Observation, ...] = ()
-        if obs_leaves:
-            observations = tuple(map(self._observation, obs_leaves))
+        read = self._read.get(id(c))
+        if read is None or read[0] is not c:
+            comparisons: tuple[Comparison, ...] = ()
+            if cmp_leaves:
+                leaf = self._leaf_comparisons
+                if len(cmp_leaves) == 1:
+                    comparisons = leaf(cmp_leaves[0])
+                else:
+                    for x in cmp_leaves:
+                        comparisons += leaf(x)
+            observations: tuple[Observation, ...] = ()
+            if obs_leaves:
+                observations = tuple(map(self._observation, obs_leaves))
+            read = self._read[id(c)] = (c, comparisons, observations)
+        _, comparisons, observations = read
         parts: tuple[ConditionTrace, ...] = ()
         if subs and decisive and depth < _MAX_DEPTH:
             here = (tv, combinator)
