@@ -217,6 +217,9 @@ class Evaluation:
         self.overridden_by: dict[str, str] = {}
         self.tables: dict[str, TableOutcome] = {}
         self.used_params: set[str] = set()
+        # while a trace is built: the element truths of top-level any/all/count (id → node,
+        # items, truths), which the trace lists again
+        self._agg_truths: dict[int, tuple[ast.Call, Any, list[Truth]]] | None = None
 
     # ------------------------------------------------------------ records
     def field(self, rv: RecordValue, f: ast.Field) -> Any:
@@ -461,6 +464,8 @@ class Evaluation:
                 unknown = v if unknown is None else unknown | v
             elif v is not ABSENT:
                 values.append(v)
+        if not frames and self._agg_truths is not None and truths:
+            self._agg_truths[id(e)] = (e, items, truths)
         if func == "any":
             return or3(truths)
         if func == "all":
@@ -618,6 +623,7 @@ class Evaluation:
         self._traced_tables: dict[str, tuple[TableOutcome, list[tuple[ConditionTrace, ...]]]] = {}
         self._names: dict[str, Any] = {}
         self._texts: set[str] = set()  # of the conditions: the glossary's names are in them
+        self._agg_truths = {}
         conclusions = tuple(self._conclusion_trace(r, root) for r in self.plan.conclusion_ids)
         values = tuple(self._value_trace(n, root) for n in self.plan.let_names)
         tables = tuple(self._table_trace(n, root) for n in self.plan.table_names)
@@ -1114,6 +1120,15 @@ class Evaluation:
         items = self._ev(e.args[0], ())
         if not isinstance(items, tuple):
             return ()
+        assert self._agg_truths is not None
+        seen = self._agg_truths.get(id(e))
+        if seen is not None and seen[0] is e and seen[1] is items:
+            # the truths the aggregate computed for these items (same where, same body)
+            if not all(isinstance(item, RecordValue) for item in items):
+                return ()
+            return tuple(
+                [ElementTrace(item.path, _tv(t)) for item, t in zip(items, seen[2], strict=True)]
+            )
         out = []
         for item in items:
             if not isinstance(item, RecordValue):
