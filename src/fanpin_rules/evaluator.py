@@ -1031,7 +1031,9 @@ class Evaluation:
         """One condition with its actual values.  Its parts are broken down when this
         condition decides its parent's outcome (same truth, or under ``not``), up to
         ``_MAX_DEPTH`` levels."""
-        value = truth(self._ev(c, ()))
+        value = self._ev(c)
+        if value.__class__ is not bool:
+            value = truth(value)
         tv: TruthValue = "true" if value is True else "false" if value is False else "unknown"
         decisive = parent is None or parent[1] == "not" or parent[0] == tv
         # the same node at the same depth and decisiveness gives the same record (a
@@ -1074,7 +1076,7 @@ class Evaluation:
         found = ConditionTrace(
             text,
             tv,
-            tuple(sorted(value.missing)) if tv == "unknown" else (),  # type: ignore[union-attr]
+            tuple(sorted(value.missing)) if tv == "unknown" else (),
             comparisons,
             observations,
             span,
