@@ -273,29 +273,9 @@ def test_wide_key_column_of_another_string_type() -> None:
 def test_values_beyond_the_narrow_plan_fall_back_exactly() -> None:
     """Money above 10¹² yuan or a number above 10⁸ does not fit the narrow plan's 64-bit
     decimals: its checked casts stop the query and the 38-digit plan answers instead."""
-    base = {
-        "village": "v",
-        "size": 3,
-        "income_production": "0",
-        "income_wage": "24900",
-        "income_property": "0",
-        "income_transfer": "0",
-        "expense_production": "0",
-        "medical_selfpaid": "0",
-        "labor_capable_count": 1,
-        "weak_labor_count": 0,
-        "has_willingness": True,
-        "housing_safe": True,
-        "drinking_water_safe": True,
-        "compulsory_education_ok": True,
-        "basic_medical_insured": True,
-        "is_poverty_alleviated": False,
-        "is_monitored": True,
-        "risk_eliminated": True,
-        "income_drop_ratio": "0.1",
-        "severe_disability_count": 0,
-        "on_dibao": False,
-    }
+    base = {k: v for k, v in MISSING_BASE.items() if k != "household_id"}
+    base.update(income_production="0", income_wage="24900", labor_capable_count=1)
+    base.update(weak_labor_count=0)
     records = [
         {**base, "household_id": "N0"},
         {**base, "household_id": "N1", "income_wage": "5000000000000.00"},
