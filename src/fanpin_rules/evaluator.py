@@ -132,20 +132,22 @@ class Plan:
         self.inlined: dict[str, ast.Expr] = {}
         self.templates: dict[int, tuple[ast.Expr, _Template]] = {}
         self.conditions: dict[int, tuple[ast.Expr, _ConditionStatic]] = {}
+        self.leaf_statics: dict[int, tuple[ast.Expr, _LeafStatic]] = {}  # comparisons
+        self.leaf_codes: dict[int, tuple[ast.Expr, int]] = {}  # formula leaves
+        self.root_scalars: dict[str, ast.Field | None] = {}  # names read as fields
+        self.rule_statics: dict[str, tuple[ast.RuleDecl, Span | None]] = {}
+        self.row_statics: dict[str, tuple[str | None, str | None, str, Span | None]] = {}
+        self.cell_statics: dict[str, list[list[_CellStatic]]] = {}  # per table, per row
+        self.value_statics: dict[str, _ValueStatic] = {}
+        self.table_statics: dict[str, _TableStatic] = {}
+        # the glossary's texts of the values and tables, and the glossary per set of
+        # texts (a pure function of the set; bounded in size)
         self.trace_texts: frozenset[str] | None = None
+        self.glossaries: dict[frozenset[str], tuple[Term, ...]] = {}
         # the cache keys of the compiled engine's flat tuple (compiler._seed_flat)
         self.flat_keys: (
             tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], int, int, int] | None
         ) = None
-        self.leaf_codes: dict[int, tuple[ast.Expr, int]] = {}
-        self.table_statics: dict[str, _TableStatic] = {}
-        self.root_scalars: dict[str, ast.Field | None] = {}
-        self.leaf_statics: dict[int, tuple[ast.Expr, _LeafStatic]] = {}
-        self.rule_statics: dict[str, tuple[ast.RuleDecl, Span | None]] = {}
-        self.value_statics: dict[str, _ValueStatic] = {}
-        self.glossaries: dict[frozenset[str], tuple[Term, ...]] = {}
-        self.row_statics: dict[str, tuple[str | None, str | None, str, Span | None]] = {}
-        self.cell_statics: dict[str, list[list[_CellStatic]]] = {}
 
     def text(self, e: ast.Expr) -> str:
         key = id(e)
