@@ -923,11 +923,11 @@ class Evaluation:
             _, op, node, right, _, _, _ = tests[0]
             rv = node.value if node.__class__ in _LITERALS else ev(node)  # type: ignore[union-attr]
             ct = compare(op, v, rv)  # or3 of the one result
-            comparisons = [of(column, v, op, right, rv, kind, ct)]
+            one = (of(column, v, op, right, rv, kind, ct),)
             self._texts.update(texts)
             if negated:
                 ct = not3(ct)
-            return self._cell_trace(cs, ct, comparisons)
+            return self._cell_trace(cs, ct, one)
         comparisons = []
         results: list[Truth] = []
         every = True  # every test gave a comparison
@@ -961,10 +961,10 @@ class Evaluation:
         ct = or3(results)
         if negated:
             ct = not3(ct)
-        return self._cell_trace(cs, ct, comparisons)
+        return self._cell_trace(cs, ct, tuple(comparisons))
 
     def _cell_trace(
-        self, cs: _CellStatic, ct: Truth, comparisons: list[Comparison]
+        self, cs: _CellStatic, ct: Truth, comparisons: tuple[Comparison, ...]
     ) -> tuple[ConditionTrace, Truth]:
         _, inp, _, _, text, column, test_text, span, decomposable, _, _ = cs
         tv: TruthValue = "true" if ct is True else "false" if ct is False else "unknown"
@@ -977,7 +977,7 @@ class Evaluation:
                 text,
                 tv,
                 tuple(sorted(ct.missing)) if isinstance(ct, Unknown) else (),
-                tuple(comparisons),
+                comparisons,
                 (),
                 span,
                 parts,
