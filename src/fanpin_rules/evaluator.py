@@ -2009,21 +2009,7 @@ def _would_fire_at(op: str, lv: Any, rv: Any, kind: str | None) -> str | None:
     """
     if op == "!=" or isinstance(lv, bool) or isinstance(rv, bool):
         return None
-    if (kind == "money" or kind == "int") and lv.__class__ in _NUMBERS and rv.__class__ in _NUMBERS:
-        # the answer depends only on the operator, the kind and the right side's value
-        key = (op, kind, rv)
-        if key in _WOULD_FIRE_AT:
-            return _WOULD_FIRE_AT[key]
-        found = _would_fire_at_step(op, lv, rv, kind)
-        if len(_WOULD_FIRE_AT) < 4096:
-            _WOULD_FIRE_AT[key] = found
-        return found
     return _would_fire_at_step(op, lv, rv, kind)
-
-
-# _would_fire_at for money and whole numbers, by (op, kind, right side): a pure function of
-# those (the left side only decides the step for other kinds), shared by every policy
-_WOULD_FIRE_AT: dict[tuple[str, str, Any], str | None] = {}
 
 
 def _would_fire_at_step(op: str, lv: Any, rv: Any, kind: str | None) -> str | None:
