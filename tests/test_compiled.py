@@ -521,3 +521,37 @@ def test_the_lane_answers_valid_records_and_steps_aside_for_the_rest() -> None:
     parts = lane.run(incomplete, False)
     assert parts is not None and parts[5] == ("members",)
     assert SHIPPED.evaluate(incomplete, trace=False).undetermined
+
+
+def test_an_amount_rounding_to_zero_is_shown_as_0_00() -> None:
+    """-0.01 / 3 rounds to zero: shown ``0.00`` (never ``-0.00``) by both engines, the
+    explanation and the columnar engine."""
+    raw = {
+        "household_id": "Z",
+        "village": "v",
+        "size": 3,
+        "income_production": 0,
+        "income_wage": 0,
+        "income_property": 0,
+        "income_transfer": 0,
+        "expense_production": "0.01",
+        "medical_selfpaid": 0,
+        "labor_capable_count": 0,
+        "weak_labor_count": 0,
+        "has_willingness": True,
+        "housing_safe": True,
+        "drinking_water_safe": True,
+        "compulsory_education_ok": True,
+        "basic_medical_insured": True,
+        "is_poverty_alleviated": False,
+        "is_monitored": False,
+        "risk_eliminated": False,
+        "income_drop_ratio": 0,
+        "severe_disability_count": 0,
+        "on_dibao": False,
+    }
+    assert_same(REFERENCE, raw, trace=True)
+    assert REFERENCE.evaluate(raw).values["per_capita_net"] == "0.00"
+    columnar = pytest.importorskip("fanpin_rules.columnar")
+    (row,) = columnar.ColumnarEngine(REFERENCE).evaluate_records([raw])
+    assert row["values"]["per_capita_net"] == "0.00"

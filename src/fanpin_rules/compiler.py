@@ -65,7 +65,7 @@ from fanpin_rules.evaluator import Evaluation, ParamBinding, Plan, months_betwee
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES
 from fanpin_rules.types import T
-from fanpin_rules.values import ABSENT, Unknown, to_json_value
+from fanpin_rules.values import ABSENT, Unknown, money_text, to_json_value
 
 __all__ = [
     "BoundPolicy",
@@ -1469,10 +1469,9 @@ class _Emitter:
                 )
                 continue
             if t is not None and t.kind == "money":
-                # to_json_value: cents, half up; str() of a Decimal with exponent -2 is never
-                # in exponent notation, so it is the ``:.2f`` text
+                # to_json_value: cents, half up, never "-0.00" (values.money_text)
                 code = (
-                    f"(str({var}.quantize(_CENT, _HALF_UP)) if {var}.__class__ is _Decimal "
+                    f"(_money_text({var}) if {var}.__class__ is _Decimal "
                     f"else _rt.json_money({var}))"
                 )
             elif t is not None and t.kind == "bool":
@@ -1555,6 +1554,7 @@ _NAMESPACE: dict[str, Any] = {
     "ABSENT": ABSENT,
     "_Unknown": Unknown,
     "_Decimal": Decimal,
+    "_money_text": money_text,
     "_HALF_UP": ROUND_HALF_UP,
     "_D0": Decimal(0),
     "_CENT": Decimal("0.01"),

@@ -42,7 +42,7 @@ import html
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -50,6 +50,7 @@ import attrs
 from fanpin_rules.check.typecheck import FUNCTION_ALIASES
 from fanpin_rules.masking import mask_document
 from fanpin_rules.trace import tokenize
+from fanpin_rules.values import money_text
 
 if TYPE_CHECKING:
     from fanpin_rules.policy import Policy, Result
@@ -274,10 +275,9 @@ def _group(number: str) -> str:
 
 def _money(text: str) -> str:
     try:
-        d = Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return _group(money_text(Decimal(text)))
     except InvalidOperation:
         return text
-    return _group(f"{d:.2f}")
 
 
 def _numeric(text: str) -> bool:

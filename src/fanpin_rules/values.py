@@ -12,7 +12,17 @@ import attrs
 from fanpin_rules import ast
 from fanpin_rules.types import T
 
-__all__ = ["ABSENT", "RecordValue", "Unknown", "and3", "not3", "or3", "to_json_value", "truth"]
+__all__ = [
+    "ABSENT",
+    "RecordValue",
+    "Unknown",
+    "and3",
+    "money_text",
+    "not3",
+    "or3",
+    "to_json_value",
+    "truth",
+]
 
 CENT = Decimal("0.01")
 
@@ -134,6 +144,17 @@ def round_half_up(value: Decimal | int, places: int) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def money_text(v: Decimal | int) -> str:
+    """An amount as shown everywhere (results, explanations): half up to cents, two
+    decimals; an amount that rounds to zero is ``0.00``, never ``-0.00``.
+
+    >>> money_text(Decimal("8299.995")), money_text(-Decimal("0.004")), money_text(12)
+    ('8300.00', '0.00', '12.00')
+    """
+    text = f"{Decimal(v).quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def to_json_value(v: object, t: T | None = None) -> Any:
     """Render a runtime value for the result JSON (money as 2-decimal strings)."""
     if isinstance(v, Unknown) or v is ABSENT or v is None:
@@ -142,7 +163,7 @@ def to_json_value(v: object, t: T | None = None) -> Any:
         return v
     if isinstance(v, Decimal):
         if t is not None and t.kind == "money":
-            return f"{round_half_up(v, 2):.2f}"
+            return money_text(v)
         if v == v.to_integral_value() and t is not None and t.kind in ("int", "intlit"):
             return int(v)
         text = format(v.normalize(), "f") if v != 0 else "0"

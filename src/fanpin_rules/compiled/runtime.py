@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from fanpin_rules import ast
@@ -36,6 +36,7 @@ from fanpin_rules.values import (
     Unknown,
     and3,
     apply_function,
+    money_text,
     not3,
     or3,
     round_half_up,
@@ -350,7 +351,7 @@ def row_raw(status: dict[int, str], truths: list[Truth], value: Any, index: int)
 def json_money(v: Any) -> Any:
     """``to_json_value(v, money)``, with the common case inline."""
     if v.__class__ is Decimal:
-        return f"{v.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}"
+        return money_text(v)
     return to_json_value(v, _MONEY)
 
 
