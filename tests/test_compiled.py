@@ -324,31 +324,34 @@ def test_tour_other_dates(raw: dict[str, Any], when: str) -> None:
 # ---------------------------------------------------------------- the reference ruleset
 
 
+REFERENCE_BASE: dict[str, Any] = {
+    "household_id": "H0000001",
+    "village": "村001",
+    "size": 3,
+    "income_production": 0,
+    "income_wage": 24900,
+    "income_property": 0,
+    "income_transfer": 0,
+    "expense_production": 0,
+    "medical_selfpaid": 10000,
+    "labor_capable_count": 0,
+    "weak_labor_count": 0,
+    "has_willingness": True,
+    "housing_safe": True,
+    "drinking_water_safe": True,
+    "compulsory_education_ok": True,
+    "basic_medical_insured": True,
+    "is_poverty_alleviated": False,
+    "is_monitored": True,
+    "risk_eliminated": False,
+    "income_drop_ratio": 0.3,
+    "severe_disability_count": 0,
+    "on_dibao": False,
+}
+
+
 def test_reference_ruleset_boundaries() -> None:
-    base = {
-        "household_id": "H0000001",
-        "village": "村001",
-        "size": 3,
-        "income_production": 0,
-        "income_wage": 24900,
-        "income_property": 0,
-        "income_transfer": 0,
-        "expense_production": 0,
-        "medical_selfpaid": 10000,
-        "labor_capable_count": 0,
-        "weak_labor_count": 0,
-        "has_willingness": True,
-        "housing_safe": True,
-        "drinking_water_safe": True,
-        "compulsory_education_ok": True,
-        "basic_medical_insured": True,
-        "is_poverty_alleviated": False,
-        "is_monitored": True,
-        "risk_eliminated": False,
-        "income_drop_ratio": 0.3,
-        "severe_disability_count": 0,
-        "on_dibao": False,
-    }
+    base = REFERENCE_BASE
     for wage in (24899, 24900, 24901):
         for eliminated in (False, True):
             for drop in (0.3, 0.301):
@@ -526,30 +529,8 @@ def test_the_lane_answers_valid_records_and_steps_aside_for_the_rest() -> None:
 def test_an_amount_rounding_to_zero_is_shown_as_0_00() -> None:
     """-0.01 / 3 rounds to zero: shown ``0.00`` (never ``-0.00``) by both engines, the
     explanation and the columnar engine."""
-    raw = {
-        "household_id": "Z",
-        "village": "v",
-        "size": 3,
-        "income_production": 0,
-        "income_wage": 0,
-        "income_property": 0,
-        "income_transfer": 0,
-        "expense_production": "0.01",
-        "medical_selfpaid": 0,
-        "labor_capable_count": 0,
-        "weak_labor_count": 0,
-        "has_willingness": True,
-        "housing_safe": True,
-        "drinking_water_safe": True,
-        "compulsory_education_ok": True,
-        "basic_medical_insured": True,
-        "is_poverty_alleviated": False,
-        "is_monitored": False,
-        "risk_eliminated": False,
-        "income_drop_ratio": 0,
-        "severe_disability_count": 0,
-        "on_dibao": False,
-    }
+    raw = {**REFERENCE_BASE, "household_id": "Z", "income_wage": 0, "medical_selfpaid": 0}
+    raw.update(expense_production="0.01", is_monitored=False, income_drop_ratio=0)
     assert_same(REFERENCE, raw, trace=True)
     assert REFERENCE.evaluate(raw).values["per_capita_net"] == "0.00"
     columnar = pytest.importorskip("fanpin_rules.columnar")
