@@ -540,3 +540,40 @@ def test_quantifiers_over_members_are_sound(
             for part in [*conjuncts(rule.when), *iter_conditions(rule.when)]:
                 if (part.span.line, part.span.col) in always:
                     assert truth(ev.eval(part, ())) is True
+
+
+def test_f713_flags_exactly_the_divisions_that_fail(tmp_path: Path) -> None:
+    """A household with 劳动力人数 = 0 makes each flagged division fail (computing it, or
+    explaining the rule whose ``and`` stops before it); the division under ``if`` never
+    fails and is not flagged."""
+    from fanpin_rules import EvaluationError, load_policy
+
+    body, _ = split(ROOT / "tests" / "cases" / "analysis" / "F713_divisor_can_be_zero.policy")
+    guarded = "\n".join(
+        line for line in body.splitlines() if not line.startswith(("let 劳均收入:", "rule T-1"))
+    )
+    guarded = guarded.replace('  then "劳均收入低于基准"\n', "")
+    path = tmp_path / "guarded.policy"
+    path.write_text(guarded, "utf-8")
+    policy = load_policy(path)
+    assert not [d for d in policy.diagnostics if d.code == "F713"]
+    record = {"household_id": "H", "net": "20000", "size": 2, "workers": 0}
+    for engine in ("compiled", "interpreter"):
+        result = policy.evaluate(record, engine=engine)  # type: ignore[arg-type]
+        assert result.values["劳均收入_有判断"] == "0.00" and result.trace is not None
+
+    flagged = tmp_path / "flagged.policy"
+    flagged.write_text(body, "utf-8")
+    policy = load_policy(flagged)  # warnings: the policy loads
+    assert sorted(d.span.line for d in policy.diagnostics if d.code == "F713") == [13, 15]
+    with pytest.raises(EvaluationError, match="除数为零"):
+        policy.evaluate(record, trace=False)  # 劳均收入 is computed for every household
+    lines = body.splitlines()
+    only_rule = "\n".join(line for line in lines if not line.startswith("let 劳均收入:"))
+    path = tmp_path / "rule.policy"
+    path.write_text(only_rule, "utf-8")
+    policy = load_policy(path)
+    result = policy.evaluate(record)  # the decision stops at 劳动力人数 > 0 ...
+    assert "T-1" not in result.fired
+    with pytest.raises(EvaluationError, match="除数为零"):
+        _ = result.trace  # ... its explanation reads the division

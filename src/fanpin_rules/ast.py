@@ -491,3 +491,50 @@ def name_span(node: object) -> Span:
     if ns is not NOWHERE and ns.line > 0:
         return ns
     return getattr(node, "span", NOWHERE)
+
+
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The expressions directly inside ``e`` (aggregation conditions and bodies included)."""
+    if isinstance(e, SetLit):
+        return e.items
+    if isinstance(e, Attr):
+        return (e.obj,)
+    if isinstance(e, Call):
+        extra = tuple(x for x in (e.where, e.body) if x is not None)
+        return (*e.args, *extra)
+    if isinstance(e, BinOp | Compare | And | Or):
+        return (e.left, e.right)
+    if isinstance(e, In):
+        return (e.left, e.right)
+    if isinstance(e, Between):
+        return (e.value, e.low, e.high)
+    if isinstance(e, IsPred):
+        return (e.value,)
+    if isinstance(e, Not | Neg):
+        return (e.operand,)
+    if isinstance(e, If):
+        return (e.cond, e.then, e.else_)
+    return ()
+
+
+def cell_exprs(cell: Cell) -> list[Expr]:
+    """The expressions of a table cell's tests."""
+    if isinstance(cell, CellAny):
+        return []
+    out: list[Expr] = []
+    for t in cell.tests:
+        if isinstance(t, TestRange):
+            out.extend((t.low, t.high))
+        else:
+            out.append(t.value)
+    return out
+
+
+def table_exprs(table: TableDecl) -> list[Expr]:
+    """Every expression of a table: inputs, cell tests, outputs."""
+    out: list[Expr] = list(table.inputs)
+    for row in table.rows:
+        for cell in row.cells:
+            out.extend(cell_exprs(cell))
+        out.extend(row.outputs)
+    return out

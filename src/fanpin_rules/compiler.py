@@ -417,7 +417,7 @@ class _Lowering:
                     or (e.where is not None and self.unknown(e.where, inner))
                     or (e.body is not None and self.unknown(e.body, inner))
                 )
-        return any(self.unknown(c, frames) for c in _children(e))
+        return any(self.unknown(c, frames) for c in ast.children(e))
 
     def _chain_unknown(self, chain: _Chain) -> bool:
         return any(f.required for f in chain.fields)
@@ -448,7 +448,7 @@ class _Lowering:
         for row in table.rows:
             exprs.extend(row.outputs)
             for cell in row.cells:
-                exprs.extend(_cell_exprs(cell))
+                exprs.extend(ast.cell_exprs(cell))
         return any(self.unknown(x, ()) for x in exprs)
 
     def _probe_frame(self, items: ast.Expr, frames: tuple[_Frame, ...]) -> _Frame:
@@ -503,7 +503,7 @@ class _Lowering:
                     if x is not None:
                         yield from self._refs(x, inner)
                 return
-        for c in _children(e):
+        for c in ast.children(e):
             yield from self._refs(c, frames)
 
     def _deps(self, node: str) -> list[str]:
@@ -512,7 +512,7 @@ class _Lowering:
         if kind == "let":
             out.extend(self._refs(self.model.lets[name].expr, ()))
         elif kind == "table":
-            for x in _table_exprs(self.model.tables[name]):
+            for x in ast.table_exprs(self.model.tables[name]):
                 out.extend(self._refs(x, ()))
         elif kind == "raw":
             out.extend(self._refs(self.model.rules[name].when, ()))
@@ -599,7 +599,7 @@ class _Lowering:
                         if x is not None:
                             walk(x, inner, True)
                     return
-            for c in _children(e):
+            for c in ast.children(e):
                 walk(c, frames, cond)
 
         for name in self.plan.let_names:
@@ -615,7 +615,7 @@ class _Lowering:
                 for cell in row.cells:
                     if isinstance(cell, ast.CellAny):
                         continue
-                    for x in _cell_exprs(cell):
+                    for x in ast.cell_exprs(cell):
                         walk(x, (), not first)
                     first = False
                 for x in row.outputs:
@@ -645,50 +645,6 @@ def _tuple(items: Sequence[str]) -> str:
     if not items:
         return "()"
     return f"({', '.join(items)},)"
-
-
-def _children(e: ast.Expr) -> tuple[ast.Expr, ...]:
-    if isinstance(e, ast.SetLit):
-        return e.items
-    if isinstance(e, ast.Attr):
-        return (e.obj,)
-    if isinstance(e, ast.Call):
-        extra = tuple(x for x in (e.where, e.body) if x is not None)
-        return (*e.args, *extra)
-    if isinstance(e, ast.BinOp | ast.Compare | ast.And | ast.Or):
-        return (e.left, e.right)
-    if isinstance(e, ast.In):
-        return (e.left, e.right)
-    if isinstance(e, ast.Between):
-        return (e.value, e.low, e.high)
-    if isinstance(e, ast.IsPred):
-        return (e.value,)
-    if isinstance(e, ast.Not | ast.Neg):
-        return (e.operand,)
-    if isinstance(e, ast.If):
-        return (e.cond, e.then, e.else_)
-    return ()
-
-
-def _cell_exprs(cell: ast.Cell) -> list[ast.Expr]:
-    if isinstance(cell, ast.CellAny):
-        return []
-    out: list[ast.Expr] = []
-    for t in cell.tests:
-        if isinstance(t, ast.TestRange):
-            out.extend((t.low, t.high))
-        else:
-            out.append(t.value)
-    return out
-
-
-def _table_exprs(table: ast.TableDecl) -> list[ast.Expr]:
-    out: list[ast.Expr] = list(table.inputs)
-    for row in table.rows:
-        for cell in row.cells:
-            out.extend(_cell_exprs(cell))
-        out.extend(row.outputs)
-    return out
 
 
 # ---------------------------------------------------------------- code generation
@@ -735,7 +691,7 @@ class _Emitter:
                 return self.pure(e.args[0], frames) and all(
                     self.pure(x, inner) for x in (e.where, e.body) if x is not None
                 )
-        return all(self.pure(c, frames) for c in _children(e))
+        return all(self.pure(c, frames) for c in ast.children(e))
 
     # ------------------------------------------------------------ expressions
     def t(self, e: ast.Expr, frames: tuple[_Frame, ...], fn: _Fn) -> str:

@@ -129,6 +129,9 @@ class Analyzer:
                         f"条件「{to_text(c)}」",
                         f"condition '{to_text(c)}'",
                     )
+        for item in self.model.items():
+            for root in _division_roots(item):
+                self.divisions(root, ())
         self.opaque_notes()
         return self.findings
 
@@ -487,6 +490,67 @@ class Analyzer:
         elif self.valid(f) and ("F706", c.span) not in self._reported:
             self.always(c)
 
+    def divisions(self, e: ast.Expr, path: tuple[tuple[ast.Expr, bool], ...]) -> None:
+        """F713 for every division whose divisor can be zero where it is computed.
+
+        ``path`` holds the ``if`` conditions (and which branch) around ``e``: only those
+        guard a division. ``and``/``or`` do not — the explanation of a rule reads every
+        part of its condition, and the columnar engine computes every part of a row.
+        Inside an aggregation the divisor is a member's value: beyond this check.
+        """
+        if isinstance(e, ast.If):
+            self.divisions(e.cond, path)
+            self.divisions(e.then, (*path, (e.cond, True)))
+            self.divisions(e.else_, (*path, (e.cond, False)))
+            return
+        if isinstance(e, ast.Call) and (e.where is not None or e.body is not None):
+            for a in e.args:
+                self.divisions(a, path)
+            return
+        if isinstance(e, ast.BinOp) and e.op == "/":
+            self.division(e, path)
+        for c in ast.children(e):
+            self.divisions(c, path)
+
+    def division(self, e: ast.BinOp, path: tuple[tuple[ast.Expr, bool], ...]) -> None:
+        tr, lg = self.tr, self.lg
+        seen = set(tr.opaque_exprs)
+        self.lg.steps = 0
+        try:
+            divisor = tr.term(e.right)
+            if isinstance(divisor, Const):
+                if divisor.value is ABSENT or divisor.value != 0:
+                    return
+                zero = lg.and_()
+            else:
+                zero = tr.compare("=", divisor, Const(Decimal(0)))
+            guards = [tr.cond(c) if holds else lg.not_(tr.cond(c)) for c, holds in path]
+            node = lg.and_(*guards, zero)
+            # a claim about every household needs every variable seen into
+            if self.uncertain(node) or self.sat(node) is None:
+                return
+        except (Budget, Unsupported, RecursionError):
+            return  # beyond the analysis: no claim
+        finally:
+            for var in set(tr.opaque_exprs) - seen:  # no F709 notes for this check
+                del tr.opaque_exprs[var]
+        text = to_text(e.right)
+        guarded = "在外层 if 的条件成立时" if path else ""
+        guarded_en = " where the enclosing if conditions hold" if path else ""
+        self.add(
+            "F713",
+            "warning",
+            e.right.span,
+            f"除数「{text}」{guarded}可能为零: "
+            "那样的一户在计算或解释时会出错 (批量评估会在这一户停下)",
+            f"the divisor '{text}' can be zero{guarded_en}: computing or explaining such a "
+            "household fails (a batch stops at it)",
+            f"给字段声明下界 (如 >= 1), 或写成 if {text} > 0 then … else …; "
+            "确实不会为零时写 # 已确认 F713: 理由",
+            f"declare a lower bound on the field (such as >= 1), or write if {text} > 0 then … "
+            "else …; if it cannot be zero, write # ack F713: reason",
+        )
+
     def opaque_notes(self) -> None:
         """Say where the analysis treated an expression as any value (F709)."""
         for var, e in self.tr.opaque_exprs.items():
@@ -584,6 +648,17 @@ class _Columns:
             (", ".join(en) or "any values") + extra_en,
             row,
         )
+
+
+def _division_roots(item: object) -> list[ast.Expr]:
+    """The expressions of a declaration that are computed for a household."""
+    if isinstance(item, ast.LetDecl):
+        return [item.expr]
+    if isinstance(item, ast.RuleDecl):
+        return [item.when]
+    if isinstance(item, ast.TableDecl):
+        return ast.table_exprs(item)
+    return []
 
 
 def _leaves(t: Term) -> set[Any] | None:
