@@ -42,7 +42,7 @@ import attrs
 from fanpin_rules import ast
 from fanpin_rules.batch import InputRecord, LocatedIssue, Origin, Outcome
 from fanpin_rules.check.typecheck import type_of_ref
-from fanpin_rules.errors import FanpinError, HouseholdInputError, InputIssue
+from fanpin_rules.errors import HouseholdInputError, InputIssue, MessageError
 from fanpin_rules.suggest import closest
 from fanpin_rules.types import T
 
@@ -86,16 +86,9 @@ XLSX_MAX_ROWS = 1_048_576
 """Rows in one worksheet, the header included (Excel's limit)."""
 
 
-class BatchIOError(FanpinError):
+class BatchIOError(MessageError):
     """A whole input or output file cannot be used: missing, unreadable, bad header, wrong
     encoding, or a format whose library is not installed. Nothing is written."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 def file_format(path: str | os.PathLike[str]) -> str:

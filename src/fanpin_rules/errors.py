@@ -20,6 +20,7 @@ __all__ = [
     "FanpinError",
     "HouseholdInputError",
     "InputIssue",
+    "MessageError",
     "PolicyCheckError",
     "PolicyLoadError",
     "PolicySyntaxError",
@@ -73,8 +74,11 @@ class FanpinError(Exception):
     """Root of every error the library raises on purpose."""
 
 
-class PolicyLoadError(FanpinError):
-    """A policy or an included file could not be found or read."""
+class MessageError(FanpinError):
+    """An error that is one bilingual message (``.message``); pickles with it.
+
+    The base of the errors that carry nothing else: subclass it and write a docstring.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -82,6 +86,10 @@ class PolicyLoadError(FanpinError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.message,))
+
+
+class PolicyLoadError(MessageError):
+    """A policy or an included file could not be found or read."""
 
 
 class _DiagnosticsError(FanpinError):

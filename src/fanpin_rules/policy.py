@@ -26,6 +26,7 @@ from fanpin_rules.compiler import CompiledEngine, Lane, TraceRecord
 from fanpin_rules.errors import (
     Diagnostic,
     FanpinError,
+    MessageError,
     PolicyCheckError,
     PolicyLoadError,
 )
@@ -54,15 +55,8 @@ Engine = Literal["compiled", "interpreter"]
 ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
 
 
-class ParameterError(FanpinError):
+class ParameterError(MessageError):
     """A parameter override names an unknown parameter or has a value of the wrong type."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 @attrs.frozen

@@ -38,7 +38,7 @@ from xml.sax.saxutils import escape
 import attrs
 
 from fanpin_rules import ast
-from fanpin_rules.errors import FanpinError, HouseholdInputError, InputIssue
+from fanpin_rules.errors import FanpinError, HouseholdInputError, InputIssue, MessageError
 from fanpin_rules.formatter import format_text
 from fanpin_rules.household import Household
 from fanpin_rules.policy import ParameterError, Policy, Result
@@ -71,15 +71,8 @@ MAX_SWEEP_VALUES = 500
 _EXAMPLE_RULES = 3  # conclusions explained per example household
 
 
-class SweepError(FanpinError):
+class SweepError(MessageError):
     """A ``--sweep`` specification that cannot be read."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 def _msg(lang: str, zh: str, en: str) -> str:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from fanpin_rules.errors import FanpinError, HouseholdInputError
+from fanpin_rules.errors import HouseholdInputError, MessageError
 
 if TYPE_CHECKING:
     from fanpin_rules.policy import Policy
@@ -75,15 +75,8 @@ COMPARED_KEYS = (
 MAX_DIFFERENCES = 200
 
 
-class ReplayError(FanpinError):
+class ReplayError(MessageError):
     """A file that is not a saved result, or a result that cannot be read back."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 @attrs.frozen

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from fanpin_rules.errors import EvaluationError, FanpinError, HouseholdInputError
+from fanpin_rules.errors import EvaluationError, HouseholdInputError, MessageError
 from fanpin_rules.explain import CSS, explain_document, html_fragment, jsonable, pii_fields
 from fanpin_rules.masking import mask_document, mask_text, pii_values
 from fanpin_rules.render import render_input_error
@@ -88,15 +88,8 @@ BASELINE_PARAM = "监测收入基准"
 UNKNOWN_PLACE = ("(未填苏木)", "(no sumu)"), ("(未填嘎查)", "(no gacha)")
 
 
-class ReportError(FanpinError):
+class ReportError(MessageError):
     """A report cannot be made from these inputs (a decisions file that is not one)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from fanpin_rules import ast
 from fanpin_rules.check.typecheck import type_of_ref
-from fanpin_rules.errors import FanpinError
+from fanpin_rules.errors import MessageError
 from fanpin_rules.household import Household
 from fanpin_rules.model import PolicyModel
 from fanpin_rules.types import T
@@ -33,15 +33,8 @@ MONEY = pa.decimal128(18, 2)
 NUMBER = pa.decimal128(38, 10)
 
 
-class InputSchemaError(FanpinError):
+class InputSchemaError(MessageError):
     """An input table does not fit the policy's columnar layout."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.message,))
 
 
 def _arrow_type(model: PolicyModel, t: T) -> pa.DataType:
