@@ -74,7 +74,6 @@ __all__ = [
     "Decision",
     "NotCompilable",
     "Outcome",
-    "State",
     "compile_plan",
 ]
 
@@ -111,35 +110,6 @@ class Decision(NamedTuple):
     undetermined: dict[str, tuple[str, ...]]
     values: dict[str, Any]
     used_params: frozenset[str]
-
-
-@attrs.frozen
-class State:
-    """The interpreter state behind a decision, to seed an Evaluation for its trace."""
-
-    lets: dict[str, Any]
-    rule_raw: dict[str, Any]
-    final: dict[str, Any]
-    overridden_by: dict[str, str]
-    used_params: frozenset[str]
-
-    @classmethod
-    def from_flat(cls, plan: Plan, flat: Sequence[Any], used_params: frozenset[str]) -> State:
-        """The State of the flat tuple the generated code returns: the lets in
-        ``plan.let_names`` order, the raw truths of ``plan.model.rules``, the conclusions of
-        ``plan.conclusion_ids``, then the overrides."""
-        lets = plan.let_names
-        rules = tuple(plan.model.rules)
-        ids = plan.conclusion_ids
-        a, b = len(lets), len(lets) + len(rules)
-        c = b + len(ids)
-        return cls(
-            dict(zip(lets, flat[:a], strict=True)),
-            dict(zip(rules, flat[a:b], strict=True)),
-            dict(zip(ids, flat[b:c], strict=True)),
-            dict(flat[c]),
-            used_params,
-        )
 
 
 # ---------------------------------------------------------------- name resolution
@@ -1373,8 +1343,8 @@ class _Emitter:
             fn.emit("_und = {}")
         decision = f"_fired, _und, {{{self.values()}}}, {used}"
         if self.state:
-            # one flat tuple, in the order of State.names: cheap to record, expanded into
-            # the State's dictionaries only when a trace is built from it
+            # one flat tuple, cheap to record; _seed_flat puts it into an Evaluation's
+            # caches (in this order) only when a trace is built from it
             flat = [low.let_vars[n] for n in self.plan.let_names]
             flat += [low.raw_vars[r] for r in low.model.rules]
             flat += [low.final_vars[r] for r in ids]
@@ -1645,13 +1615,32 @@ class BoundPolicy:
             fired, und, values, used = self._decide_c(household.data, missing)
         return Decision(fired, und, values, self._always.union(used) if used else self._always)
 
-    def decide_with_state(self, household: Household) -> tuple[Decision, State]:
-        """The decision and the values, truths and overrides behind it (to seed a trace)."""
-        missing = household.missing
-        fn = self._state_g if missing else self._state_c
-        (fired, und, values, used), flat = fn(household.data, missing)
-        used_all = self._always.union(used) if used else self._always
-        return Decision(fired, und, values, used_all), State.from_flat(self.plan, flat, used_all)
+    def outcome(
+        self,
+        data: dict[str, Any],
+        missing: tuple[str, ...],
+        trace: bool,
+        household: Household | None = None,
+    ) -> Outcome:
+        """The Result parts of one validated record: the decision, and with ``trace`` a
+        :class:`TraceRecord` (of ``household``, required then) as both its parameters and
+        its trace.
+
+        Raises whatever the generated code raises; the caller then asks the interpreter.
+        """
+        if not trace:
+            fired, und, values, used = (self._decide_g if missing else self._decide_c)(
+                data, missing
+            )
+            used = self._always.union(used) if used else self._always
+            return Outcome(fired, und, values, self.param_uses(used), None)
+        (fired, und, values, used), flat = (self._state_g if missing else self._state_c)(
+            data, missing
+        )
+        used = self._always.union(used) if used else self._always
+        assert household is not None, "a trace records its household"
+        record = TraceRecord(self, household, flat, used)
+        return Outcome(fired, und, values, record, record)
 
     def param_uses(self, used: frozenset[str]) -> tuple[Any, ...]:
         """``Evaluation.param_uses`` for this set of used parameters (cached)."""
@@ -1824,26 +1813,10 @@ class CompiledEngine:
         bound = self.bound(as_of, bindings)
         if bound is None:
             return None
-        if not trace:
-            missing = household.missing
-            try:
-                fired, und, values, used = (bound._decide_g if missing else bound._decide_c)(
-                    household.data, missing
-                )
-            except Exception:
-                return None  # the interpreter raises or answers, as always
-            used = bound._always.union(used) if used else bound._always
-            return Outcome(fired, und, values, bound.param_uses(used), None)
-        missing = household.missing
         try:
-            (fired, und, values, used), flat = (bound._state_g if missing else bound._state_c)(
-                household.data, missing
-            )
+            return bound.outcome(household.data, household.missing, trace, household)
         except Exception:
-            return None
-        used = bound._always.union(used) if used else bound._always
-        record = TraceRecord(bound, household, flat, used)
-        return Outcome(fired, und, values, record, record)
+            return None  # the interpreter raises or answers, as always
 
 
 class Lane:
@@ -1857,7 +1830,7 @@ class Lane:
     takes the ordinary path, which gives the same answer or the error.
     """
 
-    __slots__ = ("_always", "_bound", "_fast", "_key", "_state", "_uses")
+    __slots__ = ("_bound", "_fast", "_key")
 
     def __init__(
         self,
@@ -1868,11 +1841,11 @@ class Lane:
         self._bound = bound
         self._fast = fast
         self._key = key_field
-        self._always = bound._always
-        self._uses = bound.param_uses
-        self._state = (bound._decide_c, bound._decide_g, bound._state_c, bound._state_g)
 
-    def run(self, record: dict[Any, Any], trace: bool) -> tuple[Any, ...] | None:
+    def run(
+        self, record: dict[Any, Any], trace: bool
+    ) -> tuple[str | None, tuple[str, ...], Outcome] | None:
+        """``(household id, missing inputs, outcome)``, or None: take the ordinary path."""
         miss: list[str] = []
         try:
             data = self._fast(record, miss, "")
@@ -1883,27 +1856,26 @@ class Lane:
         if type(hid) is not str:
             hid = None
         missing = tuple(miss)
-        decide_c, decide_g, state_c, state_g = self._state
         try:
-            if not trace:
-                fired, und, values, used = (decide_g if miss else decide_c)(data, missing)
-            else:
-                (fired, und, values, used), flat = (state_g if miss else state_c)(data, missing)
+            out = self._bound.outcome(
+                data, missing, trace, Household(data, missing, (), hid) if trace else None
+            )
         except Exception:
             return None
-        used = self._always.union(used) if used else self._always
-        if not trace:
-            return hid, values, fired, und, self._uses(used), missing, None
-        record_ = TraceRecord(self._bound, Household(data, missing, (), hid), flat, used)
-        return hid, values, fired, und, record_, missing, record_
+        return hid, missing, out
 
 
 _SEEDED = ("cache", "rule_raw", "final", "overridden_by", "used_params")
 
 
 def _seed_flat(ev: Evaluation, plan: Plan, flat: Sequence[Any], used: frozenset[str]) -> None:
-    """:func:`_seed` with ``State.from_flat(plan, flat, used)``, without the State: the
-    flat tuple goes straight into the Evaluation's caches (same keys, same values)."""
+    """Put the values the generated code recorded into an Evaluation's caches: the flat
+    tuple holds the lets in ``plan.let_names`` order, the raw truths of
+    ``plan.model.rules``, the conclusions of ``plan.conclusion_ids``, then the overrides.
+
+    Should the interpreter keep its state under other names one day, nothing is seeded
+    and the trace is computed by the interpreter alone: slower, never different.
+    """
     keys = plan.flat_keys
     if keys is None:
         lets = plan.let_names
@@ -1922,19 +1894,3 @@ def _seed_flat(ev: Evaluation, plan: Plan, flat: Sequence[Any], used: frozenset[
     ev.final.update(zip(ids, flat[b:c], strict=True))
     ev.overridden_by.update(flat[c])
     ev.used_params.update(used)
-
-
-def _seed(ev: Evaluation, state: State) -> None:
-    """Put the compiled values into an Evaluation's caches (all or nothing).
-
-    Should the interpreter keep its state under other names one day, nothing is seeded
-    and the trace is computed by the interpreter alone: slower, never different.
-    """
-    stores = [getattr(ev, name, None) for name in _SEEDED]
-    if not all(isinstance(s, dict) for s in stores[:4]) or not isinstance(stores[4], set):
-        return
-    ev.cache.update({"let:" + n: v for n, v in state.lets.items()})
-    ev.rule_raw.update(state.rule_raw)
-    ev.final.update(state.final)
-    ev.overridden_by.update(state.overridden_by)
-    ev.used_params.update(state.used_params)

@@ -331,11 +331,20 @@ class Policy:
             if lane is _NO_LANE:
                 lane = self._lane(when)
             if lane is not None:
-                parts = lane.run(household, trace)
-                if parts is not None:
-                    hid, values, fired, und, uses, missing, record = parts
+                found = lane.run(household, trace)
+                if found is not None:
+                    hid, missing, out = found
                     return Result(
-                        hid, self.info, when, values, fired, und, uses, missing, (), record
+                        hid,
+                        self.info,
+                        when,
+                        out.values,
+                        out.fired,
+                        out.undetermined,
+                        out.params,
+                        missing,
+                        (),
+                        out.trace,
                     )
         hh = (
             household
