@@ -333,6 +333,49 @@ def _precedence(e: Sql) -> int:
     return _ATOM  # literals, columns, CASE, CAST and calls
 
 
+# functions spelled the same way in both dialects, then each dialect's own spellings
+_SAME_NAME = {
+    "flatten": "flatten",
+    "coalesce": "coalesce",
+    "greatest": "greatest",
+    "least": "least",
+    "abs": "abs",
+    "round": "round",
+    "year": "year",
+    "month": "month",
+    "day": "day",
+}
+_DUCKDB_NAMES = {
+    "len": "len",
+    "list_filter": "list_filter",
+    "list_transform": "list_transform",
+    "list_contains": "list_contains",
+    "list_has_all": "list_has_all",
+    "list_concat": "list_concat",
+    "list_distinct": "list_distinct",
+    "list_sort": "list_sort",
+    "list_min": "list_min",
+    "list_max": "list_max",
+    "error": "error",
+    **_SAME_NAME,
+}
+_SPARK_NAMES = {
+    "len": "size",
+    "list_filter": "filter",
+    "list_transform": "transform",
+    "list_contains": "array_contains",
+    "list_concat": "concat",
+    "list_distinct": "array_distinct",
+    "list_sort": "array_sort",
+    "list_intersect": "array_intersect",
+    "list_union": "array_union",
+    "list_min": "array_min",
+    "list_max": "array_max",
+    "error": "raise_error",
+    **_SAME_NAME,
+}
+
+
 class _Renderer:
     def __init__(self, dialect: Dialect) -> None:
         self.d: Dialect = dialect
@@ -420,28 +463,7 @@ class _Renderer:
         if f not in FUNCTIONS:
             raise AssertionError(f"unknown SQL function {f}")
         if d == "duckdb":
-            simple = {
-                "len": "len",
-                "list_filter": "list_filter",
-                "list_transform": "list_transform",
-                "list_contains": "list_contains",
-                "list_has_all": "list_has_all",
-                "list_concat": "list_concat",
-                "list_distinct": "list_distinct",
-                "list_sort": "list_sort",
-                "flatten": "flatten",
-                "list_min": "list_min",
-                "list_max": "list_max",
-                "coalesce": "coalesce",
-                "greatest": "greatest",
-                "least": "least",
-                "abs": "abs",
-                "round": "round",
-                "year": "year",
-                "month": "month",
-                "day": "day",
-                "error": "error",
-            }
+            simple = _DUCKDB_NAMES
             if f in simple:
                 return f"{simple[f]}({', '.join(a)})"
             if f == "list_intersect":
@@ -469,29 +491,7 @@ class _Renderer:
                     f"coalesce(string_split(nullif({joined}, ''), chr(31)), CAST([] AS VARCHAR[]))"
                 )
         else:
-            simple = {
-                "len": "size",
-                "list_filter": "filter",
-                "list_transform": "transform",
-                "list_contains": "array_contains",
-                "list_concat": "concat",
-                "list_distinct": "array_distinct",
-                "list_sort": "array_sort",
-                "list_intersect": "array_intersect",
-                "list_union": "array_union",
-                "flatten": "flatten",
-                "list_min": "array_min",
-                "list_max": "array_max",
-                "coalesce": "coalesce",
-                "greatest": "greatest",
-                "least": "least",
-                "abs": "abs",
-                "round": "round",
-                "year": "year",
-                "month": "month",
-                "day": "day",
-                "error": "raise_error",
-            }
+            simple = _SPARK_NAMES
             if f in simple:
                 return f"{simple[f]}({', '.join(a)})"
             if f == "list_has_all":
