@@ -52,7 +52,7 @@ from fanpin_rules.errors import (
 from fanpin_rules.exprfmt import quote, to_text
 from fanpin_rules.model import build_model
 from fanpin_rules.parser import grammar_text, parse
-from fanpin_rules.render import display_width
+from fanpin_rules.render import display_width, render_issue
 from fanpin_rules.source import Source
 from fanpin_rules.spreadsheet import cell_text, column_stops, pipe_positions, row_line
 
@@ -144,21 +144,17 @@ class DmnIssue:
     severity: str = "error"
 
     def render(self, file: str, lang: str = "zh") -> str:
-        code = f"{self.code}: " if self.code else ""
         ident = f'{self.element} id="{self.element_id}"' if self.element_id else self.element
-        if lang == "en":
-            sev = "" if self.severity == "error" else f"{self.severity}: "
-            where = f"{self.where_en}: " if self.where_en else ""
-            out = [f"{file}: {where}{ident}: {sev}{code}{self.message_en}"]
-            if self.hint_en:
-                out.append(f"  = hint: {self.hint_en}")
-        else:
-            sev = {"warning": "警告: ", "info": "说明: "}.get(self.severity, "")
-            where = f"{self.where_zh}: " if self.where_zh else ""
-            out = [f"{file}: {where}{ident}: {sev}{code}{self.message_zh}"]
-            if self.hint_zh:
-                out.append(f"  = 提示: {self.hint_zh}")
-        return "\n".join(out)
+        en = lang == "en"
+        where = self.where_en if en else self.where_zh
+        return render_issue(
+            f"{file}: {where}: {ident}" if where else f"{file}: {ident}",
+            self.severity,
+            self.code,
+            self.message_en if en else self.message_zh,
+            self.hint_en if en else self.hint_zh,
+            lang,
+        )
 
 
 class DmnError(FanpinError):

@@ -24,6 +24,35 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "说明"}
 SEVERITY_EN = {"error": "error", "warning": "warning", "info": "note"}
 
 
+def render_issue(
+    where: str,
+    severity: str,
+    code: str,
+    message: str,
+    hint: str,
+    lang: str,
+) -> str:
+    """One problem of an imported file (a sheet's cell, a DMN element) in ``lang``:
+    ``where: [severity: ][code: ]message`` and the hint on a line of its own; errors carry
+    no severity word.
+
+    >>> print(render_issue("t.xlsx 工作表「等级」C5", "warning", "", "格子是空的", "写 -", "zh"))
+    t.xlsx 工作表「等级」C5: 警告: 格子是空的
+      = 提示: 写 -
+    """
+    code = f"{code}: " if code else ""
+    if lang == "en":
+        sev = "" if severity == "error" else f"{severity}: "
+        label = "hint"
+    else:
+        sev = {"warning": "警告: ", "info": "说明: "}.get(severity, "")
+        label = "提示"
+    out = [f"{where}: {sev}{code}{message}"]
+    if hint:
+        out.append(f"  = {label}: {hint}")
+    return "\n".join(out)
+
+
 def display_width(text: str) -> int:
     """Terminal columns: CJK and full-width characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -69,7 +69,7 @@ from fanpin_rules.errors import (
 from fanpin_rules.exprfmt import to_text
 from fanpin_rules.model import build_model
 from fanpin_rules.parser import grammar_text, load_modules, parse
-from fanpin_rules.render import display_width, render_diagnostics
+from fanpin_rules.render import display_width, render_diagnostics, render_issue
 from fanpin_rules.source import Source
 from fanpin_rules.suggest import did_you_mean
 from fanpin_rules.types import T
@@ -133,20 +133,20 @@ class CellIssue:
     severity: str = "error"
 
     def render(self, workbook: str, lang: str = "zh") -> str:
-        code = f"{self.code}: " if self.code else ""
-        if lang == "en":
-            where = f"{workbook} sheet '{self.sheet}'" + (f" {self.cell}" if self.cell else "")
-            sev = "" if self.severity == "error" else f"{self.severity}: "
-            out = [f"{where}: {sev}{code}{self.message_en}"]
-            if self.hint_en:
-                out.append(f"  = hint: {self.hint_en}")
-        else:
-            where = f"{workbook} 工作表「{self.sheet}」" + (self.cell or "")
-            sev = {"warning": "警告: ", "info": "说明: "}.get(self.severity, "")
-            out = [f"{where}: {sev}{code}{self.message_zh}"]
-            if self.hint_zh:
-                out.append(f"  = 提示: {self.hint_zh}")
-        return "\n".join(out)
+        en = lang == "en"
+        where = (
+            f"{workbook} sheet '{self.sheet}'" + (f" {self.cell}" if self.cell else "")
+            if en
+            else f"{workbook} 工作表「{self.sheet}」" + (self.cell or "")
+        )
+        return render_issue(
+            where,
+            self.severity,
+            self.code,
+            self.message_en if en else self.message_zh,
+            self.hint_en if en else self.hint_zh,
+            lang,
+        )
 
 
 class SpreadsheetError(FanpinError):
