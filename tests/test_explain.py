@@ -8,8 +8,6 @@ policy's own examples.  ``pytest --update-goldens`` rewrites them; review the di
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -22,7 +20,6 @@ import jsonschema
 import pytest
 
 from fanpin_rules import load_policy
-from fanpin_rules.cli import main as fanpin
 from fanpin_rules.explain import (
     explain_document,
     html_fragment,
@@ -37,6 +34,8 @@ from fanpin_rules.masking import mask_document, mask_text, mask_value
 from fanpin_rules.policy import Policy
 from fanpin_rules.render import render_result_text
 from fanpin_rules.testing import example_input
+from tests.cli import run as _run
+from tests.cli import serve_shipped_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "explain"
@@ -63,14 +62,7 @@ def policy() -> Policy:
 @pytest.fixture
 def cached_policies(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None:
     """The commands load the shipped policy once per test module, not once per call."""
-    import fanpin_rules.policy as policy_module
-
-    real = policy_module.load_policy
-    monkeypatch.setattr(
-        policy_module,
-        "load_policy",
-        lambda name: policy if str(name) == "ewenki_2024q2" else real(name),
-    )
+    serve_shipped_policy(monkeypatch, policy)
 
 
 def _load(path: Path) -> Any:
@@ -364,13 +356,6 @@ def test_html_page_is_well_formed_and_self_contained(policy: Policy) -> None:
 
 
 # ---------------------------------------------------------------- the command
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = fanpin(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 HH01 = str(ROOT / "examples/households/01-脱贫户收入略低于基准.json")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 from decimal import Decimal
@@ -13,10 +11,11 @@ from typing import Any
 import pytest
 
 from fanpin_rules import load_policy
-from fanpin_rules.cli import main as fanpin
 from fanpin_rules.explain import explain_document
 from fanpin_rules.policy import Policy
 from fanpin_rules.replay import ReplayError, replay
+from tests.cli import run as _run
+from tests.cli import serve_shipped_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "explain"
@@ -43,21 +42,7 @@ def changed_policy(tmp_path_factory: pytest.TempPathFactory) -> Policy:
 
 @pytest.fixture(autouse=True)
 def cached_policy(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None:
-    import fanpin_rules.policy as policy_module
-
-    real = policy_module.load_policy
-    monkeypatch.setattr(
-        policy_module,
-        "load_policy",
-        lambda name: policy if str(name) == "ewenki_2024q2" else real(name),
-    )
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = fanpin(list(argv))
-    return code, out.getvalue(), err.getvalue()
+    serve_shipped_policy(monkeypatch, policy)
 
 
 def _saved(policy: Policy, show_pii: bool = False, **params: Any) -> dict[str, Any]:

@@ -7,8 +7,6 @@ must equal those computed here from the policy's own decisions.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import subprocess
@@ -21,9 +19,10 @@ from typing import Any
 import pytest
 
 from fanpin_rules import HouseholdInputError, load_policy
-from fanpin_rules.cli import main as fanpin
 from fanpin_rules.policy import Policy
 from fanpin_rules.report import VIOLATIONS, gacha_svg, histogram_svg
+from tests.cli import run as _run
+from tests.cli import serve_shipped_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = (
@@ -45,21 +44,7 @@ def policy() -> Policy:
 
 @pytest.fixture(autouse=True)
 def cached_policy(monkeypatch: pytest.MonkeyPatch, policy: Policy) -> None:
-    import fanpin_rules.policy as policy_module
-
-    real = policy_module.load_policy
-    monkeypatch.setattr(
-        policy_module,
-        "load_policy",
-        lambda name: policy if str(name) == "ewenki_2024q2" else real(name),
-    )
-
-
-def _run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = fanpin(list(argv))
-    return code, out.getvalue(), err.getvalue()
+    serve_shipped_policy(monkeypatch, policy)
 
 
 @pytest.fixture(scope="module")
