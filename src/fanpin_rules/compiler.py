@@ -65,7 +65,7 @@ from fanpin_rules.evaluator import Evaluation, ParamBinding, Plan, months_betwee
 from fanpin_rules.household import Household
 from fanpin_rules.model import BUILTIN_NAMES
 from fanpin_rules.types import T
-from fanpin_rules.values import ABSENT, Unknown, money_text, to_json_value
+from fanpin_rules.values import ABSENT, Unknown, money_text, table_json, to_json_value
 
 __all__ = [
     "BoundPolicy",
@@ -1455,22 +1455,6 @@ def _overrider(raw: Any, others: Sequence[Any], ids: Sequence[str]) -> str | Non
     return None
 
 
-def _table_json(value: Any, cols: Mapping[str, T], single: T | None) -> Any:
-    """``Evaluation._table_json`` for a computed table value."""
-    if value.__class__ is str:
-        return value
-    if isinstance(value, dict):
-        return {k: to_json_value(v, cols.get(k)) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [
-            {k: to_json_value(x, cols.get(k)) for k, x in v.items()}
-            if isinstance(v, dict)
-            else to_json_value(v, next(iter(cols.values()), None))
-            for v in value
-        ]
-    return to_json_value(value, single)
-
-
 def _rank0(output: Any) -> int:
     return 0
 
@@ -1487,7 +1471,7 @@ _NAMESPACE: dict[str, Any] = {
     "_compress": itertools.compress,
     "_months": months_between,
     "_tj": to_json_value,
-    "_table_json": _table_json,
+    "_table_json": table_json,
     "_rank0": _rank0,
     "_final": _final,
     "_overrider": _overrider,

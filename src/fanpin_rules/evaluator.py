@@ -53,12 +53,15 @@ from fanpin_rules.values import (
     RecordValue,
     Truth,
     Unknown,
+    aggregate_value,
     and3,
     apply_function,
     arithmetic,
+    is_number_text,
     months_between,
     not3,
     or3,
+    table_json,
     to_json_value,
     truth,
     unknown_of,
@@ -477,13 +480,7 @@ class Evaluation:
             if unk is not None:
                 return unk
             return sum(1 for t in truths if t is True)
-        if unknown is not None:
-            return unknown
-        if func == "sum":
-            return sum(values, Decimal(0))
-        if not values:
-            return ABSENT
-        return min(values) if func == "min" else max(values)
+        return aggregate_value(func, values, unknown)
 
     # ------------------------------------------------------------ tables
     def _run_table(self, table: ast.TableDecl) -> TableOutcome:
@@ -577,20 +574,9 @@ class Evaluation:
         return out
 
     def _table_json(self, name: str) -> Any:
-        value = self.table(name).value
         cols = self.plan.table_columns.get(name, {})
-        if isinstance(value, dict):
-            return {k: to_json_value(v, cols.get(k)) for k, v in value.items()}
-        if isinstance(value, tuple):
-            return [
-                {k: to_json_value(x, cols.get(k)) for k, x in v.items()}
-                if isinstance(v, dict)
-                else to_json_value(v, next(iter(cols.values()), None))
-                for v in value
-            ]
-        return to_json_value(
-            value, self.type_of(name) if len(cols) != 1 else next(iter(cols.values()))
-        )
+        single = self.type_of(name) if len(cols) != 1 else next(iter(cols.values()))
+        return table_json(self.table(name).value, cols, single)
 
     def param_uses(self) -> tuple[ParamUse, ...]:
         uses = []
@@ -1907,14 +1893,6 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def _numeric(text: str) -> bool:
-    try:
-        Decimal(text)
-    except (InvalidOperation, ValueError):
-        return False
-    return True
-
-
 _MAX_DEPTH = 4
 _LITERALS = frozenset({ast.Number, ast.Date, ast.String, ast.Bool})
 _NUMBERS = frozenset({Decimal, int})  # exact classes (not bool)
@@ -2049,7 +2027,7 @@ def _value_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return v if _numeric(v) or _ISO_DATE.fullmatch(v) else quote(v)
+        return v if is_number_text(v) or _ISO_DATE.fullmatch(v) else quote(v)
     if isinstance(v, list):
         return "{" + ", ".join(_show(x) for x in v) + "}"
     return _show(v)

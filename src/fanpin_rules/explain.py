@@ -50,7 +50,7 @@ import attrs
 from fanpin_rules.check.typecheck import FUNCTION_ALIASES
 from fanpin_rules.masking import mask_document
 from fanpin_rules.trace import tokenize
-from fanpin_rules.values import money_text
+from fanpin_rules.values import is_number_text, money_text
 
 if TYPE_CHECKING:
     from fanpin_rules.policy import Policy, Result
@@ -280,14 +280,6 @@ def _money(text: str) -> str:
         return text
 
 
-def _numeric(text: str) -> bool:
-    try:
-        Decimal(text)
-    except (InvalidOperation, ValueError):
-        return False
-    return True
-
-
 def _strip_round(text: str) -> tuple[str, int | None]:
     """``round(x, 2)`` → ``("x", 2)`` when the round is the whole text."""
     m = _ROUND.match(text)
@@ -448,9 +440,9 @@ class _Explainer:
         if isinstance(v, int | float):
             v = str(v)
         if isinstance(v, str):
-            if kind == "money" and _numeric(v):
+            if kind == "money" and is_number_text(v):
                 return _money(v)
-            if _numeric(v):
+            if is_number_text(v):
                 return _group(v)
             if self.zh and f'"{v}"' in self.terms:
                 return str(self.terms[f'"{v}"']["zh"])

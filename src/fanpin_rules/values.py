@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -16,10 +16,13 @@ __all__ = [
     "ABSENT",
     "RecordValue",
     "Unknown",
+    "aggregate_value",
     "and3",
+    "is_number_text",
     "money_text",
     "not3",
     "or3",
+    "table_json",
     "to_json_value",
     "truth",
 ]
@@ -142,6 +145,52 @@ class RecordValue:
 
 def round_half_up(value: Decimal | int, places: int) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def aggregate_value(func: str, values: list[Any], unknown: Unknown | None) -> Any:
+    """``sum`` / ``min`` / ``max`` over the values an aggregation kept: unknown when an
+    element was, the sum of none is 0, the min or max of none is absent.
+
+    >>> aggregate_value("sum", [], None), aggregate_value("max", [], None)
+    (Decimal('0'), ABSENT)
+    """
+    if unknown is not None:
+        return unknown
+    if func == "sum":
+        return sum(values, Decimal(0))
+    if not values:
+        return ABSENT
+    return min(values) if func == "min" else max(values)
+
+
+def table_json(value: Any, cols: Mapping[str, T], single: T | None) -> Any:
+    """A decision table's value for the result JSON: a row's outputs by column, a list of
+    them (collect), or one value of type ``single``."""
+    if value.__class__ is str:
+        return value
+    if isinstance(value, dict):
+        return {k: to_json_value(v, cols.get(k)) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [
+            {k: to_json_value(x, cols.get(k)) for k, x in v.items()}
+            if isinstance(v, dict)
+            else to_json_value(v, next(iter(cols.values()), None))
+            for v in value
+        ]
+    return to_json_value(value, single)
+
+
+def is_number_text(text: str) -> bool:
+    """Whether ``text`` reads as a decimal number.
+
+    >>> is_number_text("8300.00"), is_number_text("-1e3"), is_number_text("八千")
+    (True, True, False)
+    """
+    try:
+        Decimal(text)
+    except (InvalidOperation, ValueError):
+        return False
+    return True
 
 
 def money_text(v: Decimal | int) -> str:

@@ -34,6 +34,7 @@ from fanpin_rules.values import (
     RecordValue,
     Truth,
     Unknown,
+    aggregate_value,
     and3,
     apply_function,
     money_text,
@@ -263,17 +264,6 @@ def set_lit(items: Sequence[Any]) -> Any:
 def call(func: str, args: Sequence[Any]) -> Any:
     """round / months / abs / min / max of already evaluated arguments."""
     return apply_function(func, list(args))
-
-
-def aggregate_value(func: str, values: list[Any], unknown: Unknown | None) -> Any:
-    """The result of sum / min / max over the values an aggregation kept."""
-    if unknown is not None:
-        return unknown
-    if func == "sum":
-        return sum(values, Decimal(0))
-    if not values:
-        return ABSENT
-    return min(values) if func == "min" else max(values)
 
 
 # ---------------------------------------------------------------- records
