@@ -535,7 +535,7 @@ class Analyzer:
             for var in set(tr.opaque_exprs) - seen:  # no F709 notes for this check
                 del tr.opaque_exprs[var]
         text = to_text(e.right)
-        guarded = "在外层 if 的条件成立时" if path else ""
+        guarded = "在外面「如果 … 则 … 否则 …」的条件成立时" if path else ""
         guarded_en = " where the enclosing if conditions hold" if path else ""
         self.add(
             "F713",
@@ -545,7 +545,7 @@ class Analyzer:
             "那样的一户在计算或解释时会出错 (批量评估会在这一户停下)",
             f"the divisor '{text}' can be zero{guarded_en}: computing or explaining such a "
             "household fails (a batch stops at it)",
-            f"给字段声明下界 (如 >= 1), 或写成 if {text} > 0 then … else …; "
+            f"给字段声明下界 (如 >= 1), 或写成 如果 {text} > 0 则 … 否则 …; "
             "确实不会为零时写 # 已确认 F713: 理由",
             f"declare a lower bound on the field (such as >= 1), or write if {text} > 0 then … "
             "else …; if it cannot be zero, write # ack F713: reason",
