@@ -27,9 +27,14 @@ def msg(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def policy_opts(p: argparse.ArgumentParser) -> None:
+def policy_opts(
+    p: argparse.ArgumentParser,
+    *,
+    required: bool = True,
+    policy_help: str = "政策文件或内置政策名 / path or shipped name",
+) -> None:
     """--policy, --as-of, --param, --params-file."""
-    p.add_argument("--policy", required=True, help="政策文件或内置政策名 / path or shipped name")
+    p.add_argument("--policy", required=required, help=policy_help)
     p.add_argument("--as-of", dest="as_of", help="评估日期 YYYY-MM-DD / evaluation date")
     p.add_argument("--param", action="append", help="覆盖参数 名称=值 / override NAME=VALUE")
     p.add_argument("--params-file", dest="params_file", help="参数覆盖文件 (JSON)")

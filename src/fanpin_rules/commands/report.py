@@ -17,6 +17,7 @@ from fanpin_rules.commands import (
     msg,
     out,
     parse_params,
+    policy_opts,
 )
 from fanpin_rules.report import (
     VIOLATIONS,
@@ -119,10 +120,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("inputs", nargs="+", help="户数据 JSONL (或 --decisions: 判定结果 JSONL)")
     p.add_argument("-o", "--output", required=True, help="报告文件 (.html)")
-    p.add_argument("--policy", help="政策文件或内置政策名 (读户数据时必填)")
-    p.add_argument("--as-of", dest="as_of", help="评估日期 YYYY-MM-DD / evaluation date")
-    p.add_argument("--param", action="append", help="覆盖参数 名称=值 / override NAME=VALUE")
-    p.add_argument("--params-file", dest="params_file", help="参数覆盖文件 (JSON)")
+    policy_opts(p, required=False, policy_help="政策文件或内置政策名 (读户数据时必填)")
     p.add_argument(
         "--decisions",
         action="store_true",
