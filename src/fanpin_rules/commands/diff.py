@@ -18,7 +18,15 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from fanpin_rules.commands import EXIT_FINDINGS, EXIT_OK, UsageError, load_or_report, msg, out
+from fanpin_rules.commands import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    load_or_report,
+    msg,
+    out,
+    write_atomic,
+)
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -33,8 +41,6 @@ def _as_of(text: str | None) -> dt.date | None:
 
 
 def _write(path: Path, text: str) -> None:
-    from fanpin_rules.commands.fmt import write_atomic
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode("utf-8"))

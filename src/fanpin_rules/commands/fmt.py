@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from fanpin_rules.commands import EXIT_FINDINGS, EXIT_OK, UsageError, msg, out
+from fanpin_rules.commands import EXIT_FINDINGS, EXIT_OK, UsageError, msg, out, write_atomic
 from fanpin_rules.errors import FanpinError, PolicySyntaxError
 from fanpin_rules.formatter import format_text
 from fanpin_rules.render import render_diagnostics
@@ -67,20 +65,6 @@ def policy_files(paths: list[str]) -> Iterator[Path]:
             yield p
         else:
             raise UsageError(f"找不到文件 / no such file or folder: {name}")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` all at once (a temporary file renamed into place);
-    an existing file keeps its permissions."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def unified_diff(old: str, new: str, name: str) -> str:

@@ -9,13 +9,11 @@ with ``--force``).  Supported DMN and FEEL: docs/spreadsheets-and-dmn.md.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from fanpin_rules.commands import EXIT_FINDINGS, EXIT_OK, UsageError, msg, out
+from fanpin_rules.commands import EXIT_FINDINGS, EXIT_OK, UsageError, msg, out, write_atomic
 from fanpin_rules.errors import PolicyLoadError
 
 GENERATED_MARK = "# 由 fanpin import-dmn 生成"
@@ -30,13 +28,9 @@ def _generated(path: Path) -> bool:
 
 
 def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".import-dmn-", suffix=".policy", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, text.encode("utf-8"))
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"{path}: 无法写入 / cannot write: {exc.strerror}") from None
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from fanpin_rules.commands import (
     out,
     parse_params,
     policy_opts,
+    write_atomic,
 )
 from fanpin_rules.report import (
     VIOLATIONS,
@@ -29,17 +28,11 @@ from fanpin_rules.report import (
 
 
 def _write(path: str, text: str) -> None:
-    """Write beside the target and rename into place: never a half-written report."""
+    """Never a half-written report."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is for sharing
-        os.replace(tmp, target)
+        write_atomic(target, text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from None
 
